@@ -69,9 +69,7 @@ class _Pairs:
 
     @property
     def margin(self) -> Tensor:
-        return self.beta * (
-            self.chosen_logratios - self.rejected_logratios
-        )  # d = β(u_c − u_r)
+        return self.beta * (self.chosen_logratios - self.rejected_logratios)  # d = β(u_c − u_r)
 
     def per_token_gap(self) -> Tensor:
         """u_c/n_c − u_r/n_r with n the completion token counts, clamped to ≥ 1 as TRL does."""
@@ -118,11 +116,7 @@ def _nca_pair(p: _Pairs) -> Tensor:
     """NCA (Chen et al. 2024): −logσ(βu_c) − ½logσ(−βu_c) − ½logσ(−βu_r)."""
     chosen = p.beta * p.chosen_logratios
     rejected = p.beta * p.rejected_logratios
-    return (
-        -F.logsigmoid(chosen)
-        - 0.5 * F.logsigmoid(-chosen)
-        - 0.5 * F.logsigmoid(-rejected)
-    )
+    return -F.logsigmoid(chosen) - 0.5 * F.logsigmoid(-chosen) - 0.5 * F.logsigmoid(-rejected)
 
 
 def _robust(p: _Pairs) -> Tensor:
@@ -134,17 +128,13 @@ def _robust(p: _Pairs) -> Tensor:
 
 def _bco_pair(p: _Pairs) -> Tensor:
     """BCO on pairs, as TRL 1.16 has it (no running reward mean): −logσ(βu_c) − logσ(−βu_r)."""
-    return -F.logsigmoid(p.beta * p.chosen_logratios) - F.logsigmoid(
-        -p.beta * p.rejected_logratios
-    )
+    return -F.logsigmoid(p.beta * p.chosen_logratios) - F.logsigmoid(-p.beta * p.rejected_logratios)
 
 
 def _sppo_hard(p: _Pairs) -> Tensor:
     """SPPO with hard win probabilities: (u_c − 1/(2β))² + (u_r + 1/(2β))²."""
     half_inverse_beta = 0.5 / p.beta
-    return (p.chosen_logratios - half_inverse_beta) ** 2 + (
-        p.rejected_logratios + half_inverse_beta
-    ) ** 2
+    return (p.chosen_logratios - half_inverse_beta) ** 2 + (p.rejected_logratios + half_inverse_beta) ** 2
 
 
 def _aot(p: _Pairs) -> Tensor:
@@ -161,18 +151,12 @@ def _aot_unpaired(p: _Pairs) -> Tensor:
     """AOT unpaired: sort u_c and u_r separately across the batch; element i is for sorted(u_c)_i − sorted(u_r)_i."""
     chosen_sorted, _ = torch.sort(p.chosen_logratios, dim=0)
     rejected_sorted, _ = torch.sort(p.rejected_logratios, dim=0)
-    return _smoothed_logistic(
-        p.beta * (chosen_sorted - rejected_sorted), p.label_smoothing
-    )
+    return _smoothed_logistic(p.beta * (chosen_sorted - rejected_sorted), p.label_smoothing)
 
 
 def _apo_zero(p: _Pairs) -> Tensor:
     """APO-zero (D'Oosterlinck et al. 2024, eq. 7): 1 − σ(βu_c) + σ(βu_r)."""
-    return (
-        1
-        - torch.sigmoid(p.beta * p.chosen_logratios)
-        + torch.sigmoid(p.beta * p.rejected_logratios)
-    )
+    return 1 - torch.sigmoid(p.beta * p.chosen_logratios) + torch.sigmoid(p.beta * p.rejected_logratios)
 
 
 def _apo_down(p: _Pairs) -> Tensor:
@@ -261,29 +245,22 @@ LABEL_SMOOTHING_LOSS_TYPES: tuple[str, ...] = (
 
 def _check_options(p: _Pairs, loss_type: str) -> None:
     if loss_type not in _LOSSES:
-        raise ValueError(
-            f"unknown loss_type {loss_type!r}: choose one of {', '.join(LOSS_TYPES)}"
-        )
+        raise ValueError(f"unknown loss_type {loss_type!r}: choose one of {', '.join(LOSS_TYPES)}")
     if p.beta <= 0:
         raise ValueError(f"beta must be positive, got {p.beta}")
     eps = p.label_smoothing
     if loss_type in LABEL_SMOOTHING_LOSS_TYPES:
         if loss_type == "exo_pair" and not 0.0 < eps < 1.0:
-            raise ValueError(
-                f"exo_pair needs 0 < label_smoothing < 1 (the paper uses 1e-3), got {eps}"
-            )
+            raise ValueError(f"exo_pair needs 0 < label_smoothing < 1 (the paper uses 1e-3), got {eps}")
         if loss_type != "exo_pair" and not 0.0 <= eps < 0.5:
             raise ValueError(f"{loss_type} needs 0 <= label_smoothing < 0.5, got {eps}")
     elif eps != 0.0:
         raise ValueError(
-            f"label_smoothing={eps} has no effect on {loss_type!r}: it is used only by {', '.join(LABEL_SMOOTHING_LOSS_TYPES)}"
+            f"label_smoothing={eps} has no effect on {loss_type!r}; "
+            f"it is used only by {', '.join(LABEL_SMOOTHING_LOSS_TYPES)}"
         )
-    if loss_type in LENGTH_NORMALISED_LOSS_TYPES and (
-        p.chosen_lengths is None or p.rejected_lengths is None
-    ):
-        raise ValueError(
-            f"{loss_type} averages log-ratios per token: pass chosen_lengths and rejected_lengths"
-        )
+    if loss_type in LENGTH_NORMALISED_LOSS_TYPES and (p.chosen_lengths is None or p.rejected_lengths is None):
+        raise ValueError(f"{loss_type} averages log-ratios per token: pass chosen_lengths and rejected_lengths")
     if loss_type == "discopop" and p.discopop_tau <= 0:
         raise ValueError(f"discopop_tau must be positive, got {p.discopop_tau}")
     if loss_type in TIE_LOSS_TYPES:
@@ -298,9 +275,7 @@ def _check_tie_strength(loss_type: str, tie_strength: float | None) -> None:
     lower = 1.0 if loss_type == "rao_kupper" else 0.0
     if tie_strength is None or not math.isfinite(tie_strength) or tie_strength <= lower:
         symbol = "θ" if loss_type == "rao_kupper" else "ν"
-        raise ValueError(
-            f"{loss_type} needs a finite tie_strength ({symbol}) > {lower:g}, got {tie_strength}"
-        )
+        raise ValueError(f"{loss_type} needs a finite tie_strength ({symbol}) > {lower:g}, got {tie_strength}")
 
 
 def preference_loss(
