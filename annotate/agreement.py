@@ -87,6 +87,32 @@ def _patterns(reliability_data: np.ndarray) -> _Patterns | None:
     return _Patterns(codes=distinct, multiplicity=multiplicity, domain=domain)
 
 
+def _patterns_from_long(units: np.ndarray, values: np.ndarray) -> _Patterns | None:
+    """Patterns from long-form data: one (unit id, value) row per judgment, ``np.nan`` values ignored."""
+    units = np.asarray(units)
+    values = np.asarray(values, dtype=float)
+    if units.shape != values.shape or units.ndim != 1:
+        raise ValueError("units and values must be 1-D arrays of the same length")
+    present = ~np.isnan(values)
+    units, values = units[present], values[present]
+    _, unit_index, sizes = np.unique(units, return_inverse=True, return_counts=True)
+    pairable = sizes[unit_index] >= 2
+    if not pairable.any():
+        return None
+    unit_index, values = unit_index[pairable], values[pairable]
+    domain, codes = np.unique(values, return_inverse=True)
+    order = np.lexsort((codes, unit_index))
+    unit_index, codes = unit_index[order], codes[order]
+    # Rows are the pairable units in id order; a value's column is its rank inside its (sorted) unit.
+    starts = np.flatnonzero(np.r_[True, unit_index[1:] != unit_index[:-1]])
+    row = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(codes)]))
+    column = np.arange(len(codes)) - starts[row]
+    matrix = np.full((len(starts), int(column.max()) + 1), len(domain), dtype=np.int64)
+    matrix[row, column] = codes
+    distinct, multiplicity = _distinct_rows(matrix, len(domain) + 1)
+    return _Patterns(codes=distinct, multiplicity=multiplicity, domain=domain)
+
+
 def _resampled_weights(
     multiplicity: np.ndarray, n_resamples: int, rng: np.random.Generator, block: int
 ) -> Iterator[np.ndarray]:
@@ -197,6 +223,16 @@ def krippendorff_alpha(reliability_data: np.ndarray, level_of_measurement: Level
     return float(statistic(patterns.multiplicity[None, :].astype(float))[0])
 
 
+def krippendorff_alpha_long(units: np.ndarray, values: np.ndarray, level_of_measurement: Level = "nominal") -> float:
+    """Krippendorff's alpha from long-form data (one unit id and value per judgment), for sparse designs."""
+    _check_level(level_of_measurement)
+    patterns = _patterns_from_long(units, values)
+    if patterns is None:
+        return float("nan")
+    statistic = _alpha_statistic(patterns, level_of_measurement)
+    return float(statistic(patterns.multiplicity[None, :].astype(float))[0])
+
+
 def _percentile_interval(estimates: np.ndarray, confidence: float) -> tuple[float, float]:
     estimates = estimates[np.isfinite(estimates)]
     if len(estimates) == 0:
@@ -237,6 +273,23 @@ def bootstrap_alpha_ci(
     statistic = _alpha_statistic(patterns, level_of_measurement)
     block = _block_size(patterns.codes)
     return _bootstrap(statistic, patterns.multiplicity, block, n_resamples, confidence, seed)
+
+
+def bootstrap_alpha_long_ci(
+    units: np.ndarray,
+    values: np.ndarray,
+    level_of_measurement: Level,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """``bootstrap_alpha_ci`` for long-form data (one unit id and value per judgment)."""
+    _check_level(level_of_measurement)
+    patterns = _patterns_from_long(units, values)
+    if patterns is None:
+        return float("nan"), float("nan")
+    statistic = _alpha_statistic(patterns, level_of_measurement)
+    return _bootstrap(statistic, patterns.multiplicity, _block_size(patterns.codes), n_resamples, confidence, seed)
 
 
 def _count_patterns(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,10 +15,12 @@ from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kap
 from annotate import agreement
 from annotate.agreement import (
     bootstrap_alpha_ci,
+    bootstrap_alpha_long_ci,
     bootstrap_counts_ci,
     cohen_kappa,
     fleiss_kappa,
     krippendorff_alpha,
+    krippendorff_alpha_long,
     percent_agreement,
 )
 
@@ -73,6 +75,23 @@ def count_tables(draw: st.DrawFn, equal_raters: bool) -> np.ndarray:
 @given(data=reliability_data(), level=st.sampled_from(LEVELS))
 def test_alpha_matches_krippendorff_package(data: np.ndarray, level: str) -> None:
     assert same(krippendorff_alpha(data, level), peer_alpha(data, level))
+
+
+def long_form(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffled (unit id, value) rows with gaps in the unit ids, as a database would hand them over."""
+    raters, units = np.nonzero(~np.isnan(data))
+    order = np.random.default_rng(0).permutation(len(units))
+    return units[order] * 7 + 3, data[raters, units][order]
+
+
+@FAST
+@given(data=reliability_data(), level=st.sampled_from(LEVELS))
+def test_long_form_alpha_equals_matrix_alpha(data: np.ndarray, level: str) -> None:
+    units, values = long_form(data)
+    assert same(krippendorff_alpha_long(units, values, level), peer_alpha(data, level))
+    assert bootstrap_alpha_long_ci(units, values, level, n_resamples=30, seed=4) == pytest.approx(
+        bootstrap_alpha_ci(data, level, n_resamples=30, seed=4), nan_ok=True, abs=1e-12
+    )
 
 
 @FAST
