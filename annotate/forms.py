@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django import forms
+
+from annotate.services.importing import PAIRING_MODES
+
+
+class ImportForm(forms.Form):
+    campaign = forms.SlugField(help_text="Existing campaign slug, or a new one to create")
+    file = forms.FileField(help_text="JSONL: one prompt per line (Verdict or TRL preference format)")
+    pairs = forms.ChoiceField(choices=[(mode, mode) for mode in PAIRING_MODES], initial="all")
+    locale = forms.CharField(required=False, help_text="Locale for rows that do not name one")

@@ -1,0 +1,269 @@
+"""The annotation data model: who may review what, what is compared, and what reviewers decided."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+User = settings.AUTH_USER_MODEL
+
+
+class Locale(models.Model):
+    code = models.CharField(max_length=35, unique=True, help_text="BCP 47 tag, e.g. en-US")
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Qualification(models.Model):
+    """A reviewer may review prompts of this locale; who granted it and when is kept for audits."""
+
+    reviewer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="qualifications")
+    locale = models.ForeignKey(Locale, on_delete=models.CASCADE, related_name="qualifications")
+    granted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["reviewer", "locale"], name="unique_qualification")]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} → {self.locale}"
+
+
+class RubricInUseError(Exception):
+    """Raised when code tries to change a rubric version that a campaign already uses."""
+
+
+class Rubric(models.Model):
+    """A versioned rubric. Criteria: [{"key", "label", "description", "scale"}], scale = points (ratings 1..scale)."""
+
+    slug = models.SlugField(max_length=100)
+    version = models.PositiveIntegerField(default=1)
+    title = models.CharField(max_length=200)
+    guidelines = models.TextField(blank=True, help_text="Markdown")
+    criteria = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["slug", "-version"]
+        constraints = [models.UniqueConstraint(fields=["slug", "version"], name="unique_rubric_version")]
+
+    def __str__(self) -> str:
+        return f"{self.slug} v{self.version}"
+
+    @property
+    def is_in_use(self) -> bool:
+        return self.pk is not None and self.campaigns.exists()
+
+    def save(self, *args, **kwargs) -> None:
+        # Judgments were made against this exact text: changing it would silently rewrite history.
+        if self.is_in_use:
+            raise RubricInUseError(f"{self} is used by a campaign; edit it through rubric_revise to get a new version.")
+        super().save(*args, **kwargs)
+
+    def criterion_keys(self) -> list[str]:
+        return [criterion["key"] for criterion in self.criteria]
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        ACTIVE = "active"
+        CLOSED = "closed"
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    rubric = models.ForeignKey(Rubric, on_delete=models.PROTECT, related_name="campaigns")
+    locales = models.ManyToManyField(Locale, related_name="campaigns", blank=True)
+    overlap = models.PositiveIntegerField(default=3, help_text="Judgments wanted per pair")
+    lease_minutes = models.PositiveIntegerField(default=30)
+    gold_rate = models.FloatField(default=0.0, help_text="Share of assignments drawn from gold pairs (0–1)")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Prompt(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="prompts")
+    external_id = models.CharField(max_length=200)
+    locale = models.ForeignKey(Locale, on_delete=models.PROTECT, related_name="prompts")
+    text = models.TextField(blank=True)
+    messages = models.JSONField(null=True, blank=True, help_text="Chat messages [{role, content}], or empty for text")
+    tags = models.JSONField(default=dict, blank=True)
+    source = models.JSONField(default=dict, blank=True, help_text="Where the row came from; never shown to reviewers")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "external_id"], name="unique_prompt_external_id")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign}/{self.external_id}"
+
+    @property
+    def is_conversation(self) -> bool:
+        return bool(self.messages)
+
+
+class Candidate(models.Model):
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="candidates")
+    external_id = models.CharField(max_length=200)
+    text = models.TextField()
+    model_name = models.CharField(max_length=200, blank=True)
+    model_version = models.CharField(max_length=200, blank=True)
+    meta = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["prompt", "external_id"], name="unique_candidate_external_id")]
+
+    def __str__(self) -> str:
+        return f"{self.prompt}/{self.external_id}"
+
+
+class Outcome(models.TextChoices):
+    """What a reviewer decided, always in candidate terms (A/B), never left/right."""
+
+    A = "a", "A better"
+    B = "b", "B better"
+    TIE = "tie", "Tie"
+    BOTH_BAD = "both_bad", "Both bad"
+    ESCALATE = "escalate", "Escalate"
+
+
+class Strength(models.TextChoices):
+    SLIGHT = "slight"
+    CLEAR = "clear"
+    STRONG = "strong"
+
+
+class Comparison(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="comparisons")
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="comparisons")
+    candidate_a = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="+")
+    candidate_b = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="+")
+    gold_outcome = models.CharField(
+        max_length=10, choices=Outcome.choices[:4], blank=True, help_text="Known answer: makes this a gold item"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["candidate_a", "candidate_b"], name="unique_comparison")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.candidate_a_id} vs {self.candidate_b_id}"
+
+    @property
+    def is_gold(self) -> bool:
+        return bool(self.gold_outcome)
+
+
+class Assignment(models.Model):
+    """One reviewer's lease on one comparison slot, and which candidate they saw on the left."""
+
+    class State(models.TextChoices):
+        LEASED = "leased"
+        SUBMITTED = "submitted"
+        RELEASED = "released"
+
+    reviewer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="assignments")
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="assignments")
+    a_on_left = models.BooleanField(default=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.LEASED)
+    leased_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["comparison", "state"]),
+            models.Index(fields=["reviewer", "state"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} on {self.comparison_id} ({self.state})"
+
+
+class Judgment(models.Model):
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="judgment")
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="judgments")
+    reviewer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="judgments")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    strength = models.CharField(max_length=10, choices=Strength.choices, blank=True)
+    ratings = models.JSONField(default=dict, blank=True, help_text='{"a": {criterion: int}, "b": {criterion: int}}')
+    critique = models.TextField(blank=True)
+    time_taken_ms = models.PositiveIntegerField(default=0)
+    gold_correct = models.BooleanField(null=True, blank=True, help_text="Set for gold items only")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["comparison", "outcome"])]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer}: {self.outcome} on {self.comparison_id}"
+
+
+class EscalationResolution(models.Model):
+    """A lead's answer to an escalated judgment; the judgment itself is never overwritten."""
+
+    class Decision(models.TextChoices):
+        A = "a", "A better"
+        B = "b", "B better"
+        TIE = "tie", "Tie"
+        BOTH_BAD = "both_bad", "Both bad"
+        DISCARD = "discard", "Discard pair"
+
+    judgment = models.OneToOneField(Judgment, on_delete=models.CASCADE, related_name="resolution")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    resolved_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.judgment_id} → {self.decision}"
+
+
+class ReviewerFlag(models.Model):
+    """A lead's mark on a reviewer whose judgments should not be trained on (campaign=None: everywhere)."""
+
+    reviewer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="flags")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="flags")
+    reason = models.TextField(blank=True)
+    flagged_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} flagged"
+
+
+class DatasetSnapshot(models.Model):
+    """An immutable export of DPO-ready pairs: files on disk under `path`, described by `manifest`."""
+
+    version = models.PositiveIntegerField(unique=True)
+    campaigns = models.ManyToManyField(Campaign, related_name="snapshots")
+    policy = models.JSONField(default=dict)
+    path = models.CharField(max_length=500)
+    manifest = models.JSONField(default=dict)
+    manifest_sha256 = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"snapshot v{self.version}"

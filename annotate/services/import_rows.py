@@ -1,0 +1,174 @@
+"""Parsing and checking import files: JSONL bytes in, plain rows or `line N: field: problem` messages out.
+
+Kept apart from the database writes so that every problem in a file is found before anything is created.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class CandidateRow:
+    external_id: str
+    text: str
+    model_name: str = ""
+    model_version: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PromptRow:
+    line: int
+    external_id: str
+    locale: str
+    text: str
+    messages: list[dict[str, str]] | None
+    tags: dict[str, Any]
+    source: dict[str, Any]
+    candidates: list[CandidateRow]
+
+
+class RowError(Exception):
+    def __init__(self, field_name: str, problem: str) -> None:
+        super().__init__(f"{field_name}: {problem}")
+
+
+def _text(value: Any, field_name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RowError(field_name, "missing or empty text")
+    return value
+
+
+def _messages(value: Any, field_name: str) -> list[dict[str, str]]:
+    if not isinstance(value, list) or not value:
+        raise RowError(field_name, "must be a non-empty list of {role, content} messages")
+    for index, message in enumerate(value):
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            raise RowError(f"{field_name}[{index}]", "each message needs a role and a content")
+        _text(message.get("content"), f"{field_name}[{index}].content")
+    return [{"role": m["role"], "content": m["content"]} for m in value]
+
+
+def _completion_text(value: Any, field_name: str) -> str:
+    """A TRL completion is a string (standard) or a list of assistant messages (conversational)."""
+    if isinstance(value, list):
+        return "\n\n".join(m["content"] for m in _messages(value, field_name))
+    return _text(value, field_name)
+
+
+def _neutral_id(text: str) -> str:
+    # Candidate ids derived from the text, so "chosen"/"rejected" never leak into anything a reviewer could see.
+    return "c-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _native_candidates(value: Any) -> list[CandidateRow]:
+    if not isinstance(value, list):
+        raise RowError("candidates", "must be a list")
+    rows, seen = [], set()
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise RowError(f"candidates[{index}]", "must be an object")
+        external_id = item.get("id")
+        if not isinstance(external_id, str) or not external_id.strip():
+            raise RowError(f"candidates[{index}].id", "missing or empty id")
+        if external_id in seen:
+            raise RowError(f"candidates[{index}].id", f"duplicate candidate id '{external_id}'")
+        seen.add(external_id)
+        meta = item.get("meta") or {}
+        if not isinstance(meta, dict):
+            raise RowError(f"candidates[{index}].meta", "must be an object")
+        rows.append(
+            CandidateRow(
+                external_id=external_id,
+                text=_text(item.get("text"), f"candidates[{index}].text"),
+                model_name=str(item.get("model") or ""),
+                model_version=str(item.get("model_version") or ""),
+                meta=meta,
+            )
+        )
+    return rows
+
+
+def _trl_candidates(data: dict[str, Any]) -> tuple[list[CandidateRow], dict[str, str]]:
+    chosen = _completion_text(data.get("chosen"), "chosen")
+    rejected = _completion_text(data.get("rejected"), "rejected")
+    candidates = [CandidateRow(_neutral_id(chosen), chosen), CandidateRow(_neutral_id(rejected), rejected)]
+    label = {"chosen": candidates[0].external_id, "rejected": candidates[1].external_id}
+    return candidates, label
+
+
+def _row_id(data: dict[str, Any], is_trl: bool) -> str:
+    external_id = data.get("id")
+    if external_id is None and is_trl:
+        # TRL rows often carry no id: the content itself keys re-imports.
+        payload = json.dumps([data.get("prompt"), data.get("chosen"), data.get("rejected")], sort_keys=True)
+        return "trl-" + hashlib.sha256(payload.encode()).hexdigest()[:16]
+    if not isinstance(external_id, (str, int)) or not str(external_id).strip():
+        raise RowError("id", "missing or empty id")
+    return str(external_id)
+
+
+def parse_row(data: Any, *, line: int, default_locale: str | None) -> PromptRow:
+    if not isinstance(data, dict):
+        raise RowError("row", "must be a JSON object")
+    is_trl = "chosen" in data or "rejected" in data
+    external_id = _row_id(data, is_trl)
+    locale = data.get("locale") or default_locale
+    if not isinstance(locale, str) or not locale:
+        raise RowError("locale", "missing (give it in the row or with --locale)")
+    prompt_value = data.get("messages", data.get("prompt"))
+    messages = (
+        _messages(prompt_value, "messages" if "messages" in data else "prompt")
+        if isinstance(prompt_value, list)
+        else None
+    )
+    text = "" if messages else _text(prompt_value, "prompt")
+    tags = data.get("tags") or {}
+    if not isinstance(tags, dict):
+        raise RowError("tags", "must be an object")
+    if is_trl:
+        candidates, label = _trl_candidates(data)
+        source = {"format": "trl", "line": line, "label": label}
+    else:
+        candidates = _native_candidates(data.get("candidates"))
+        source = {"format": "verdict", "line": line}
+    if len({candidate.text for candidate in candidates}) < 2:
+        raise RowError("candidates", "needs at least two distinct texts")
+    return PromptRow(line, external_id, locale, text, messages, tags, source, candidates)
+
+
+def parse_jsonl(data: bytes, *, default_locale: str | None = None) -> tuple[list[PromptRow], list[str]]:
+    """Every row that parses, and a message for every one that does not (the caller refuses the file if any)."""
+    rows: list[PromptRow] = []
+    errors: list[str] = []
+    first_line_of: dict[str, int] = {}
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            errors.append(f"line {number}: encoding: not valid UTF-8 (byte {exc.start})")
+            continue
+        try:
+            row = parse_row(json.loads(text), line=number, default_locale=default_locale)
+        except json.JSONDecodeError as exc:
+            errors.append(f"line {number}: json: {exc.msg} at column {exc.colno}")
+            continue
+        except RowError as exc:
+            errors.append(f"line {number}: {exc}")
+            continue
+        if row.external_id in first_line_of:
+            errors.append(
+                f"line {number}: id: duplicate id '{row.external_id}' (first on line {first_line_of[row.external_id]})"
+            )
+            continue
+        first_line_of[row.external_id] = number
+        rows.append(row)
+    if not rows and not errors:
+        errors.append("line 1: file: no rows to import")
+    return rows, errors

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from annotate import selectors
+from annotate.roles import is_reviewer
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Anonymous visitors get the sign-in page right here, so `/` always answers with something useful."""
+    if not request.user.is_authenticated:
+        return LoginView.as_view(template_name="registration/login.html")(request)
+    if not is_reviewer(request.user):
+        return render(request, "annotate/home/no_role.html", status=403)
+    campaigns = selectors.campaigns_for_reviewer(reviewer=request.user)
+    return render(request, "annotate/home/home.html", {"campaigns": campaigns})

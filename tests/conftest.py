@@ -1,0 +1,56 @@
+"""Shared fixtures: the personas every test speaks of (alice and bob review, lena leads)."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import LocaleFactory, QualificationFactory, UserFactory
+
+
+def _person(username: str, role: str, locales: tuple[str, ...] = ("en-US",)):
+    user = UserFactory(username=username, role=role)
+    for code in locales:
+        QualificationFactory(reviewer=user, locale=LocaleFactory(code=code))
+    return user
+
+
+@pytest.fixture
+def alice(db):
+    return _person("alice", "reviewer")
+
+
+@pytest.fixture
+def bob(db):
+    return _person("bob", "reviewer")
+
+
+@pytest.fixture
+def lena(db):
+    return _person("lena", "lead", ("en-US", "ja-JP"))
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for(client):
+    """Log the test client in as a persona: `client_for(alice).get(...)`."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def api_for():
+    def login(user) -> APIClient:
+        api = APIClient()
+        api.force_authenticate(user)
+        return api
+
+    return login
