@@ -1,0 +1,266 @@
+"""Held-out evaluation: implicit-reward accuracy, margins, slices, a KL estimate and sample generations."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import torch
+
+from training.engine.data import PreferencePair, TokenizedPair, collate, sequential_batches
+from training.engine.model import sequence_logps
+from training.engine.objective import Objective, weighted_mean
+
+
+@torch.no_grad()
+def score_pairs(model, items: list[TokenizedPair], *, batch_size: int, pad_token_id: int) -> dict[str, torch.Tensor]:
+    """Policy and reference log-probs for every item: tensors of shape (n,) in item order."""
+    n = len(items)
+    keys = ("policy_chosen", "policy_rejected", "ref_chosen", "ref_rejected", "chosen_len", "rejected_len", "nll")
+    out = {key: torch.zeros(n) for key in keys}
+    was_training = model.training
+    model.eval()
+    try:
+        for positions in sequential_batches(items, batch_size):
+            batch = collate([items[i] for i in positions], pad_token_id)
+            half = len(positions)
+            logps, counts, _ = sequence_logps(model, batch)
+            if "ref_chosen_logps" in batch:
+                ref = torch.cat([batch["ref_chosen_logps"], batch["ref_rejected_logps"]])
+            else:
+                with model.disable_adapter():
+                    ref, _, _ = sequence_logps(model, batch)
+            logps, ref, counts = logps.float().cpu(), ref.float().cpu(), counts.float().cpu()
+            out["policy_chosen"][positions], out["policy_rejected"][positions] = logps[:half], logps[half:]
+            out["ref_chosen"][positions], out["ref_rejected"][positions] = ref[:half], ref[half:]
+            out["chosen_len"][positions], out["rejected_len"][positions] = counts[:half], counts[half:]
+            # Per-pair stand-in for the sft term: the chosen completion's mean NLL per token.
+            out["nll"][positions] = -logps[:half] / counts[:half].clamp(min=1)
+    finally:
+        model.train(was_training)
+    out["weight"] = torch.tensor([it.weight for it in items], dtype=torch.float32)
+    out["is_tie"] = torch.tensor([it.is_tie for it in items], dtype=torch.bool)
+    return out
+
+
+def summarize(scores: dict[str, torch.Tensor], objective: Objective) -> dict[str, float]:
+    """TRL-named metrics over scored pairs, plus accuracies; ties are reported apart from preferences."""
+    beta = objective.beta
+    chosen_rewards = beta * (scores["policy_chosen"] - scores["ref_chosen"])
+    rejected_rewards = beta * (scores["policy_rejected"] - scores["ref_rejected"])
+    margins = chosen_rewards - rejected_rewards
+    ties = scores["is_tie"]
+    prefs = ~ties
+    metrics: dict[str, float] = {}
+    # Only a tie-aware objective has a loss for tied pairs.
+    keep = torch.ones_like(ties) if objective.tie_strength is not None else prefs
+    if bool(keep.any()):
+        per_pair = objective.per_pair(
+            scores["policy_chosen"][keep],
+            scores["policy_rejected"][keep],
+            scores["ref_chosen"][keep],
+            scores["ref_rejected"][keep],
+            chosen_lengths=scores["chosen_len"][keep],
+            rejected_lengths=scores["rejected_len"][keep],
+            is_tie=ties[keep],
+            sft_nll=scores["nll"][keep].mean(),
+        )
+        metrics["loss"] = float(weighted_mean(per_pair, scores["weight"][keep]))
+    if bool(prefs.any()):
+        metrics.update(
+            {
+                "rewards/chosen": float(chosen_rewards[prefs].mean()),
+                "rewards/rejected": float(rejected_rewards[prefs].mean()),
+                "rewards/margins": float(margins[prefs].mean()),
+                "rewards/accuracies": float((margins[prefs] > 0).float().mean()),
+                "logps/chosen": float(scores["policy_chosen"][prefs].mean()),
+                "logps/rejected": float(scores["policy_rejected"][prefs].mean()),
+                "reference_accuracy": float(
+                    (scores["ref_chosen"][prefs] > scores["ref_rejected"][prefs]).float().mean()
+                ),
+            }
+        )
+    if bool(ties.any()):
+        metrics["ties/abs_margins"] = float(margins[ties].abs().mean())
+    return metrics
+
+
+def _slices(pairs: list[PreferencePair], items: list[TokenizedPair], margins: torch.Tensor) -> dict[str, Any]:
+    groups: dict[str, dict[str, list[float]]] = {"locale": defaultdict(list), "tag": defaultdict(list)}
+    for item, margin in zip(items, margins.tolist(), strict=True):
+        pair = pairs[item.index]
+        if pair.is_tie:
+            continue
+        locale = pair.meta.get("locale")
+        if locale:
+            groups["locale"][str(locale)].append(margin)
+        tags = pair.meta.get("tags") or []
+        for tag in tags if isinstance(tags, list) else [tags]:
+            groups["tag"][str(tag)].append(margin)
+    return {
+        kind: {
+            value: {
+                "count": len(ms),
+                "preference_accuracy": sum(m > 0 for m in ms) / len(ms),
+                "reward_margin": sum(ms) / len(ms),
+            }
+            for value, ms in sorted(by_value.items())
+        }
+        for kind, by_value in groups.items()
+    }
+
+
+def _prompt_ids(pair: PreferencePair, tokenizer) -> list[int]:
+    if pair.conversational:
+        return list(
+            tokenizer.apply_chat_template(pair.prompt, add_generation_prompt=True, tokenize=True, return_dict=True)[
+                "input_ids"
+            ]
+        )
+    return list(tokenizer(text=pair.prompt)["input_ids"])
+
+
+def _prompt_text(pair: PreferencePair) -> str:
+    if pair.conversational:
+        return str(pair.prompt[-1]["content"])
+    return pair.prompt
+
+
+def _generate(model, tokenizer, prompt_ids: list[int], *, max_new_tokens: int, sample: bool) -> list[int]:
+    device = next(model.parameters()).device
+    input_ids = torch.tensor([prompt_ids], device=device)
+    output = model.generate(
+        input_ids=input_ids,
+        attention_mask=torch.ones_like(input_ids),
+        max_new_tokens=max_new_tokens,
+        do_sample=sample,
+        top_k=0 if sample else None,
+        top_p=1.0 if sample else None,
+        temperature=1.0 if sample else None,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        use_cache=True,
+    )
+    return output[0, len(prompt_ids) :].tolist()
+
+
+def _completion_logps(model, prompt_ids: list[int], completion: list[int]) -> float:
+    ids = prompt_ids + completion
+    mask = [0] * len(prompt_ids) + [1] * len(completion)
+    # sequence_logps reads rows as [chosen | rejected]; score the sequence twice and keep one.
+    batch = {
+        "input_ids": torch.tensor([ids, ids]),
+        "attention_mask": torch.ones(2, len(ids), dtype=torch.long),
+        "completion_mask": torch.tensor([mask, mask]),
+    }
+    logps, _, _ = sequence_logps(model, batch)
+    return float(logps[0])
+
+
+def _distinct_prompts(pairs: list[PreferencePair], items: list[TokenizedPair], limit: int) -> list[PreferencePair]:
+    seen, chosen = set(), []
+    for item in items:
+        pair = pairs[item.index]
+        key = repr(pair.prompt)
+        if key not in seen:
+            seen.add(key)
+            chosen.append(pair)
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+@torch.no_grad()
+def kl_and_samples(
+    model,
+    tokenizer,
+    pairs: list[PreferencePair],
+    items: list[TokenizedPair],
+    *,
+    num_samples: int,
+    max_new_tokens: int,
+    seed: int,
+) -> tuple[dict[str, float] | None, list[dict[str, str]]]:
+    """KL(reference ‖ policy) estimated on completions sampled from the reference, and greedy samples from both.
+
+    KL ≈ mean over sampled y ~ π_ref(·|x) of log π_ref(y|x) − log π_θ(y|x), summed over the completion tokens.
+    The global RNG is left as it was, so evaluation never changes what training does next.
+    """
+    prompts = _distinct_prompts(pairs, items, num_samples)
+    if not prompts or max_new_tokens == 0:
+        return None, []
+    was_training = model.training
+    model.eval()
+    kl_terms, token_count, samples = [], 0, []
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            for pair in prompts:
+                prompt_ids = _prompt_ids(pair, tokenizer)
+                with model.disable_adapter():
+                    drawn = _generate(model, tokenizer, prompt_ids, max_new_tokens=max_new_tokens, sample=True)
+                    reference_greedy = _generate(
+                        model, tokenizer, prompt_ids, max_new_tokens=max_new_tokens, sample=False
+                    )
+                    ref_logp = _completion_logps(model, prompt_ids, drawn) if drawn else 0.0
+                policy_logp = _completion_logps(model, prompt_ids, drawn) if drawn else 0.0
+                kl_terms.append(ref_logp - policy_logp)
+                token_count += len(drawn)
+                adapter_greedy = _generate(model, tokenizer, prompt_ids, max_new_tokens=max_new_tokens, sample=False)
+                samples.append(
+                    {
+                        "prompt": _prompt_text(pair),
+                        "adapter": tokenizer.decode(adapter_greedy, skip_special_tokens=True),
+                        "reference": tokenizer.decode(reference_greedy, skip_special_tokens=True),
+                    }
+                )
+    finally:
+        model.train(was_training)
+    kl = {
+        "per_sequence": sum(kl_terms) / len(kl_terms),
+        "per_token": sum(kl_terms) / max(token_count, 1),
+        "num_prompts": len(kl_terms),
+    }
+    return kl, samples
+
+
+def build_report(
+    model,
+    tokenizer,
+    pairs: list[PreferencePair],
+    items: list[TokenizedPair],
+    objective: Objective,
+    *,
+    batch_size: int,
+    num_samples: int,
+    max_new_tokens: int,
+    seed: int,
+    dropped: int = 0,
+) -> dict[str, Any]:
+    """The contents of eval_report.json."""
+    if not items:
+        return {"num_pairs": 0, "dropped_over_length": dropped}
+    scores = score_pairs(model, items, batch_size=batch_size, pad_token_id=tokenizer.pad_token_id)
+    metrics = summarize(scores, objective)
+    margins = objective.beta * (
+        (scores["policy_chosen"] - scores["ref_chosen"]) - (scores["policy_rejected"] - scores["ref_rejected"])
+    )
+    kl, samples = kl_and_samples(
+        model, tokenizer, pairs, items, num_samples=num_samples, max_new_tokens=max_new_tokens, seed=seed
+    )
+    ties = scores["is_tie"]
+    report: dict[str, Any] = {
+        "num_pairs": int((~ties).sum()),
+        "dropped_over_length": dropped,
+        "preference_accuracy": metrics.get("rewards/accuracies"),
+        "reference_preference_accuracy": metrics.get("reference_accuracy"),
+        "reward_margin": metrics.get("rewards/margins"),
+        "eval_loss": metrics.get("loss"),
+        "metrics": metrics,
+        "slices": _slices(pairs, items, margins),
+        "kl": kl,
+        "samples": samples,
+    }
+    if bool(ties.any()):
+        report["ties"] = {"count": int(ties.sum()), "abs_margin": metrics["ties/abs_margins"]}
+    return report

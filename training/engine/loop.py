@@ -1,0 +1,281 @@
+"""The LoRA DPO training loop, top to bottom: load, tokenize, (reference pass), optimize, evaluate, save."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from training.engine.checkpoints import latest_checkpoint, load_checkpoint, save_checkpoint
+from training.engine.config import EngineConfig
+from training.engine.data import (
+    PreferencePair,
+    TokenizedPair,
+    collate,
+    length_grouped_batches,
+    pairs_sha256,
+    tokenize_pairs,
+)
+from training.engine.evaluate import build_report, score_pairs, summarize
+from training.engine.model import load_policy, sequence_logps
+from training.engine.objective import Objective, weighted_mean
+from training.engine.outputs import MetricsLog, write_json, write_model_card
+from training.engine.refcache import attach_reference_logps, model_files_sha256
+from training.engine.reporting import NullReporter, Reporter
+
+
+@dataclass
+class TrainResult:
+    status: str  # "completed" | "cancelled"
+    output_dir: str
+    final_step: int
+    total_steps: int
+    metrics: dict[str, float] = field(default_factory=dict)
+    eval_report: dict[str, Any] = field(default_factory=dict)
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _lr_lambda(config: EngineConfig, total_steps: int):
+    warmup = math.ceil(config.warmup_ratio * total_steps)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / (warmup + 1)
+        if config.lr_scheduler == "constant":
+            return 1.0
+        progress = (step - warmup) / max(1, total_steps - warmup)
+        if config.lr_scheduler == "linear":
+            return max(0.0, 1.0 - progress)
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    return factor
+
+
+def _step_plan(items: list[TokenizedPair], config: EngineConfig) -> Iterator[list[list[int]]]:
+    """Optimizer steps, each a list of micro-batches (positions into items), epoch after epoch, forever.
+
+    A step never spans two epochs: the last one of an epoch may have fewer micro-batches.
+    """
+    epoch = 0
+    while True:
+        batches = length_grouped_batches(items, config.batch_size, seed=config.seed, epoch=epoch)
+        for start in range(0, len(batches), config.grad_accum_steps):
+            yield batches[start : start + config.grad_accum_steps]
+        epoch += 1
+
+
+def _steps_per_epoch(items: list[TokenizedPair], config: EngineConfig) -> int:
+    return math.ceil(math.ceil(len(items) / config.batch_size) / config.grad_accum_steps)
+
+
+def _micro_batch(model, batch: dict[str, torch.Tensor], objective: Objective) -> tuple[torch.Tensor, dict]:
+    """Loss of one micro-batch (weighted mean over pairs) and the per-pair values the metrics need."""
+    logps, counts, mean_nll = sequence_logps(model, batch)
+    half = batch["weight"].numel()
+    if "ref_chosen_logps" in batch:
+        device = logps.device
+        ref_chosen, ref_rejected = batch["ref_chosen_logps"].to(device), batch["ref_rejected_logps"].to(device)
+    else:
+        with torch.no_grad(), model.disable_adapter():
+            ref, _, _ = sequence_logps(model, batch)
+        ref_chosen, ref_rejected = ref[:half], ref[half:]
+    per_pair = objective.per_pair(
+        logps[:half],
+        logps[half:],
+        ref_chosen,
+        ref_rejected,
+        chosen_lengths=counts[:half],
+        rejected_lengths=counts[half:],
+        is_tie=batch["is_tie"],
+        sft_nll=mean_nll,
+    )
+    loss = weighted_mean(per_pair, batch["weight"])
+    detached = {
+        "policy_chosen": logps[:half].detach().float().cpu(),
+        "policy_rejected": logps[half:].detach().float().cpu(),
+        "ref_chosen": ref_chosen.detach().float().cpu(),
+        "ref_rejected": ref_rejected.detach().float().cpu(),
+        "is_tie": batch["is_tie"],
+    }
+    return loss, detached
+
+
+def _train_metrics(parts: list[dict], losses: list[float], beta: float) -> dict[str, float]:
+    cat = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+    chosen = beta * (cat["policy_chosen"] - cat["ref_chosen"])
+    rejected = beta * (cat["policy_rejected"] - cat["ref_rejected"])
+    prefs = ~cat["is_tie"]
+    metrics = {"loss": sum(losses) / len(losses)}
+    if bool(prefs.any()):
+        metrics.update(
+            {
+                "rewards/chosen": float(chosen[prefs].mean()),
+                "rewards/rejected": float(rejected[prefs].mean()),
+                "rewards/margins": float((chosen - rejected)[prefs].mean()),
+                "rewards/accuracies": float((chosen > rejected)[prefs].float().mean()),
+                "logps/chosen": float(cat["policy_chosen"][prefs].mean()),
+                "logps/rejected": float(cat["policy_rejected"][prefs].mean()),
+            }
+        )
+    if bool(cat["is_tie"].any()):
+        metrics["ties/abs_margins"] = float((chosen - rejected)[cat["is_tie"]].abs().mean())
+    return metrics
+
+
+def train_dpo(
+    config: EngineConfig,
+    train_pairs: list[PreferencePair],
+    eval_pairs: list[PreferencePair] | None,
+    reporter: Reporter | None = None,
+    *,
+    ties: list[PreferencePair] | None = None,
+    resume: bool = False,
+) -> TrainResult:
+    """Train a LoRA adapter with DPO-family losses; see the package docstring for the output folder."""
+    config.check()
+    reporter = reporter or NullReporter()
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _seed_everything(config.seed)
+    model, tokenizer = load_policy(config.model_dir, config)
+    pad_id = tokenizer.pad_token_id
+    device = next(model.parameters()).device
+
+    # Tied pairs carry signal only for a tie-aware loss; the others would read them as preferences.
+    tie_pairs = [dataclasses.replace(t, is_tie=True) for t in ties or []]
+    all_train = list(train_pairs) + (tie_pairs if config.tie_loss else [])
+    eval_pairs = list(eval_pairs or [])
+    objective = Objective.from_config(config, all_train)
+    tokenize = dict(max_length=config.max_length, truncation_mode=config.truncation_mode)
+    items, dropped = tokenize_pairs(all_train, tokenizer, **tokenize)
+    eval_items, eval_dropped = tokenize_pairs(eval_pairs, tokenizer, **tokenize)
+    if not items:
+        raise ValueError(
+            f"no training pairs left: all {dropped} prompts are longer than max_length={config.max_length}"
+        )
+
+    model_sha = model_files_sha256(config.model_dir)
+    ref_cache_hit = None
+    if config.precompute_ref_logps:
+        kwargs = dict(
+            model_sha=model_sha, cache_dir=config.ref_cache_dir, batch_size=config.batch_size, pad_token_id=pad_id
+        )
+        ref_cache_hit = attach_reference_logps(model, items, **kwargs)
+        attach_reference_logps(model, eval_items, **kwargs)
+
+    total_steps = config.max_steps or _steps_per_epoch(items, config) * config.epochs
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(config, total_steps))
+    log = MetricsLog(out)
+    step = 0
+    checkpoint = latest_checkpoint(out) if resume else None
+    if checkpoint is not None:
+        step = load_checkpoint(checkpoint, model, optimizer, scheduler)
+        log.truncate_after(step)
+    else:
+        log.reset()
+
+    resolved = {
+        "config": config.to_dict(),
+        "loss_types": objective.loss_types,
+        "loss_weights": objective.loss_weights,
+        "label_smoothing": objective.label_smoothing,
+        "tie_strength": objective.tie_strength,
+        "total_steps": total_steps,
+        "train_sha256": pairs_sha256(all_train),
+        "eval_sha256": pairs_sha256(eval_pairs),
+        "base_model_sha256": model_sha,
+        "num_train_pairs": len(items),
+        "num_eval_pairs": len(eval_items),
+        "dropped_train": dropped,
+        "dropped_eval": eval_dropped,
+        "ties_ignored": 0 if config.tie_loss else len(tie_pairs),
+        "ref_cache_hit": ref_cache_hit,
+        "device": str(device),
+    }
+    write_json(out / "config.json", resolved)
+
+    plan = _step_plan(items, config)
+    for _ in range(step):  # fast-forward the data order to where the checkpoint left off
+        next(plan)
+    reporter.start(total_steps)
+    model.train()
+    status, metrics = "completed", {}
+    train_seconds, pairs_seen, tokens_seen, steps_timed = 0.0, 0, 0, 0
+    while step < total_steps:
+        if reporter.should_stop():
+            status = "cancelled"
+            break
+        started = time.perf_counter()
+        micro_batches = next(plan)
+        optimizer.zero_grad(set_to_none=True)
+        parts, losses = [], []
+        for positions in micro_batches:
+            batch = collate([items[i] for i in positions], pad_id)
+            loss, detached = _micro_batch(model, batch, objective)
+            (loss / len(micro_batches)).backward()
+            parts.append(detached)
+            losses.append(float(loss.detach()))
+            pairs_seen += len(positions)
+            tokens_seen += int(batch["attention_mask"].sum())
+        if config.max_grad_norm > 0:
+            torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
+        optimizer.step()
+        scheduler.step()
+        step += 1
+        train_seconds += time.perf_counter() - started
+        steps_timed += 1
+        metrics = _train_metrics(parts, losses, objective.beta)
+        metrics.update(
+            {
+                "learning_rate": scheduler.get_last_lr()[0],
+                "pairs_per_s": pairs_seen / train_seconds,
+                "tokens_per_s": tokens_seen / train_seconds,
+                "eta_s": (total_steps - step) * train_seconds / steps_timed,
+                "epoch": step / _steps_per_epoch(items, config),
+            }
+        )
+        if config.eval_every and eval_items and (step % config.eval_every == 0 or step == total_steps):
+            scores = score_pairs(model, eval_items, batch_size=config.batch_size, pad_token_id=pad_id)
+            metrics.update({f"eval/{k}": v for k, v in summarize(scores, objective).items()})
+        log.append(step, metrics)
+        reporter.log(step, metrics)
+        if config.checkpoint_every and step % config.checkpoint_every == 0 and step < total_steps:
+            path = save_checkpoint(out, step, model, optimizer, scheduler)
+            reporter.checkpoint(step, str(path))
+
+    if status == "cancelled":
+        path = save_checkpoint(out, step, model, optimizer, scheduler)
+        reporter.checkpoint(step, str(path))
+        return TrainResult(status, str(out), step, total_steps, metrics, {})
+
+    model.save_pretrained(out)
+    report = build_report(
+        model,
+        tokenizer,
+        eval_pairs,
+        eval_items,
+        objective,
+        batch_size=config.batch_size,
+        num_samples=config.num_samples,
+        max_new_tokens=config.sample_max_new_tokens,
+        seed=config.seed,
+        dropped=eval_dropped,
+    )
+    write_json(out / "eval_report.json", report)
+    write_model_card(out, resolved, report, step)
+    return TrainResult(status, str(out), step, total_steps, metrics, report)

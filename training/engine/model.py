@@ -1,0 +1,114 @@
+"""The policy (base model + LoRA adapter) and summed completion log-probs.
+
+The reference model is the same module with its adapter disabled (`with model.disable_adapter():`), so no second
+copy of the weights is ever loaded.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.utils.checkpoint import checkpoint
+
+from training.engine.config import EngineConfig
+
+# Above this many logits (positions × vocabulary) the LM head runs in chunks that are recomputed in the backward
+# pass, so the (N, V) logits of a long batch are never all held at once.
+LOGITS_CHUNK_ELEMENTS = 1 << 25
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device: cuda was asked for but torch sees no CUDA device")
+    return torch.device(name)
+
+
+def _disable_dropout(module: torch.nn.Module) -> None:
+    # As TRL does (disable_dropout=True): the reference and policy passes must see the same function.
+    for child in module.modules():
+        if isinstance(child, torch.nn.Dropout):
+            child.p = 0.0
+
+
+def load_policy(model_dir: str, config: EngineConfig):
+    """Load the base model and tokenizer and wrap the model with a fresh LoRA adapter: (peft_model, tokenizer).
+
+    fp32 on CPU, bf16 on CUDA. The adapter's initial weights depend only on `config.seed`.
+    """
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    device = resolve_device(config.device)
+    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).to(device)
+    _disable_dropout(model)
+    model.config.use_cache = False
+    if config.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    lora = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=config.target_modules,
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        peft_model = get_peft_model(model, lora)
+    return peft_model, tokenizer
+
+
+def _backbone_and_head(model):
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return getattr(base, base.base_model_prefix), base.get_output_embeddings()
+
+
+def _label_logps(hidden: torch.Tensor, labels: torch.Tensor, weight: torch.Tensor, bias) -> torch.Tensor:
+    """log p(label) for N positions: hidden (N, H), labels (N,) → (N,), in fp32."""
+    logits = torch.nn.functional.linear(hidden, weight, bias).float()
+    return logits.gather(-1, labels.unsqueeze(-1)).squeeze(-1) - logits.logsumexp(dim=-1)
+
+
+def _completion_token_logps(hidden: torch.Tensor, labels: torch.Tensor, head: torch.nn.Module) -> torch.Tensor:
+    n, vocab = hidden.size(0), head.weight.size(0)
+    if n * vocab <= LOGITS_CHUNK_ELEMENTS or not torch.is_grad_enabled():
+        return _label_logps(hidden, labels, head.weight, head.bias)
+    step = max(1, LOGITS_CHUNK_ELEMENTS // vocab)
+    parts = [
+        checkpoint(
+            _label_logps, hidden[i : i + step], labels[i : i + step], head.weight, head.bias, use_reentrant=False
+        )
+        for i in range(0, n, step)
+    ]
+    return torch.cat(parts)
+
+
+def sequence_logps(model, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Summed completion log-probs of every row of a collated batch.
+
+    Returns (logps (2B,), completion token counts (2B,), mean NLL per chosen completion token (scalar)); rows
+    0..B-1 are chosen, B..2B-1 rejected. Only the positions that predict a completion token go through the LM
+    head: the prompt's logits are never computed.
+    """
+    backbone, head = _backbone_and_head(model)
+    device = head.weight.device
+    input_ids = batch["input_ids"].to(device)
+    attention_mask = batch["attention_mask"].to(device)
+    completion_mask = batch["completion_mask"].to(device)
+    hidden = backbone(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
+    # Position t predicts token t + 1: shift the labels and the mask left by one.
+    scored = completion_mask[:, 1:].bool()
+    token_logps = _completion_token_logps(hidden[:, :-1][scored], input_ids[:, 1:][scored], head)
+    # Back to (2B, L-1) with zeros elsewhere, summed along the sequence as TRL sums its per-token log-probs.
+    per_token = token_logps.new_zeros(scored.shape).masked_scatter(scored, token_logps)
+    logps = per_token.sum(dim=1)
+    half = input_ids.size(0) // 2
+    chosen_scored = scored[:half]
+    chosen_tokens = chosen_scored.sum()
+    mean_nll_chosen = -(per_token[:half] * chosen_scored).sum() / chosen_tokens.clamp(min=1)
+    return logps, completion_mask.sum(dim=1), mean_nll_chosen
