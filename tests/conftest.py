@@ -54,3 +54,11 @@ def api_for():
         return api
 
     return login
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> str:
+    """A random-init tiny Llama and its BPE tokenizer, built locally once per test session."""
+    from training.engine import make_tiny_model
+
+    return str(make_tiny_model(tmp_path_factory.mktemp("tiny-model")))
