@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -147,6 +149,10 @@ class Strength(models.TextChoices):
     STRONG = "strong"
 
 
+def random_tiebreak() -> int:
+    return random.randrange(2**31 - 1)
+
+
 class Comparison(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="comparisons")
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="comparisons")
@@ -156,10 +162,22 @@ class Comparison(models.Model):
         max_length=10, choices=Outcome.choices[:4], blank=True, help_text="Known answer: makes this a gold item"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Review pool (services/assignment.py): slots held by submitted judgments and unswept leases, kept in the same
+    # transaction as the assignment that changes it, and a random key fixed at creation that orders ties.
+    taken = models.PositiveIntegerField(default=0, editable=False)
+    tiebreak = models.IntegerField(default=random_tiebreak, editable=False)
 
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["candidate_a", "candidate_b"], name="unique_comparison")]
+        indexes = [
+            models.Index(
+                fields=["campaign", "-taken", "tiebreak"], name="review_pool_idx", condition=models.Q(gold_outcome="")
+            ),
+            models.Index(
+                fields=["campaign", "tiebreak"], name="review_gold_pool_idx", condition=~models.Q(gold_outcome="")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.candidate_a_id} vs {self.candidate_b_id}"
@@ -190,6 +208,7 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["comparison", "state"]),
             models.Index(fields=["reviewer", "state"]),
+            models.Index(fields=["expires_at"], name="review_live_lease_idx", condition=models.Q(state="leased")),
         ]
 
     def __str__(self) -> str:
