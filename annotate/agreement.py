@@ -71,20 +71,36 @@ def _distinct_rows(matrix: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarra
     return np.unique(matrix, axis=0, return_counts=True)
 
 
-def _patterns(reliability_data: np.ndarray) -> _Patterns | None:
-    data = np.asarray(reliability_data, dtype=float)
-    if data.ndim != 2:
-        raise ValueError("reliability_data must be a 2-D raters × units array")
-    present = ~np.isnan(data)
-    domain = np.unique(data[present])
-    pairable = present.sum(axis=0) >= 2
-    if not pairable.any():
-        return None
-    units = data[:, pairable].T
-    codes = np.where(np.isnan(units), len(domain), np.searchsorted(domain, np.nan_to_num(units)))
-    codes = np.sort(codes, axis=1)
-    distinct, multiplicity = _distinct_rows(codes, len(domain) + 1)
-    return _Patterns(codes=distinct, multiplicity=multiplicity, domain=domain)
+def dense_index(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index of each id into the sorted distinct ids, the distinct ids); counts instead of sorting small ints."""
+    ids = np.asarray(ids)
+    if ids.dtype.kind in "iu" and len(ids) and ids.min() >= 0 and ids.max() < 4 * len(ids) + 1024:
+        present = np.bincount(ids) > 0
+        return (np.cumsum(present) - 1)[ids], np.flatnonzero(present).astype(ids.dtype)
+    distinct, index = np.unique(ids, return_inverse=True)
+    return index.ravel(), distinct
+
+
+def _value_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted domain, code per value); a counting pass when values are whole numbers in a short range."""
+    if len(values) and values.max() - values.min() < 4096 and np.all(values == np.round(values)):
+        offsets = (values - values.min()).astype(np.int64)
+        used = np.bincount(offsets) > 0
+        return np.flatnonzero(used) + values.min(), (np.cumsum(used) - 1)[offsets]
+    domain, codes = np.unique(values, return_inverse=True)
+    return domain, codes.ravel()
+
+
+def _count_rows_to_codes(counts: np.ndarray) -> np.ndarray:
+    """(K, V) value counts to (K, M) sorted value codes padded with V."""
+    n_rows, n_values = counts.shape
+    sizes = counts.sum(axis=1)
+    row = np.repeat(np.arange(n_rows), sizes)
+    code = np.repeat(np.tile(np.arange(n_values), n_rows), counts.ravel())
+    column = np.arange(len(code)) - np.r_[0, np.cumsum(sizes)[:-1]][row]
+    matrix = np.full((n_rows, int(sizes.max())), n_values, dtype=np.int64)
+    matrix[row, column] = code
+    return matrix
 
 
 def _patterns_from_long(units: np.ndarray, values: np.ndarray) -> _Patterns | None:
@@ -94,23 +110,39 @@ def _patterns_from_long(units: np.ndarray, values: np.ndarray) -> _Patterns | No
     if units.shape != values.shape or units.ndim != 1:
         raise ValueError("units and values must be 1-D arrays of the same length")
     present = ~np.isnan(values)
-    units, values = units[present], values[present]
-    _, unit_index, sizes = np.unique(units, return_inverse=True, return_counts=True)
+    unit_index, unit_ids = dense_index(units[present])
+    sizes = np.bincount(unit_index, minlength=len(unit_ids))
     pairable = sizes[unit_index] >= 2
     if not pairable.any():
         return None
-    unit_index, values = unit_index[pairable], values[pairable]
-    domain, codes = np.unique(values, return_inverse=True)
+    unit_index, _ = dense_index(unit_index[pairable])
+    domain, codes = _value_codes(values[present][pairable])
+    n_values = len(domain)
+    n_pairable = int(unit_index.max()) + 1
+    if n_pairable * n_values <= 20_000_000:
+        # Few values (outcomes, scales): a unit is its count vector, found by counting instead of sorting.
+        cells = np.bincount(unit_index * n_values + codes, minlength=n_pairable * n_values)
+        distinct, multiplicity = _distinct_rows(cells.reshape(n_pairable, n_values), int(sizes.max()) + 1)
+        return _Patterns(codes=_count_rows_to_codes(distinct), multiplicity=multiplicity, domain=domain)
     order = np.lexsort((codes, unit_index))
     unit_index, codes = unit_index[order], codes[order]
     # Rows are the pairable units in id order; a value's column is its rank inside its (sorted) unit.
     starts = np.flatnonzero(np.r_[True, unit_index[1:] != unit_index[:-1]])
     row = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(codes)]))
     column = np.arange(len(codes)) - starts[row]
-    matrix = np.full((len(starts), int(column.max()) + 1), len(domain), dtype=np.int64)
+    matrix = np.full((len(starts), int(column.max()) + 1), n_values, dtype=np.int64)
     matrix[row, column] = codes
-    distinct, multiplicity = _distinct_rows(matrix, len(domain) + 1)
+    distinct, multiplicity = _distinct_rows(matrix, n_values + 1)
     return _Patterns(codes=distinct, multiplicity=multiplicity, domain=domain)
+
+
+def _patterns(reliability_data: np.ndarray) -> _Patterns | None:
+    data = np.asarray(reliability_data, dtype=float)
+    if data.ndim != 2:
+        raise ValueError("reliability_data must be a 2-D raters × units array")
+    present = ~np.isnan(data)
+    _, units = np.nonzero(present)
+    return _patterns_from_long(units, data[present])
 
 
 def _resampled_weights(
