@@ -7,6 +7,7 @@ from datetime import timedelta
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db.models import F
 from django.utils import timezone
 
 from annotate import models
@@ -110,6 +111,12 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
     a_on_left = True
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=30))
 
+    @factory.post_generation
+    def hold_slot(self, create: bool, extracted, **kwargs) -> None:
+        """Keep Comparison.taken (the review pool's slot count) in step, as the assignment service does."""
+        if create and self.state in (models.Assignment.State.LEASED, models.Assignment.State.SUBMITTED):
+            models.Comparison.objects.filter(pk=self.comparison_id).update(taken=F("taken") + 1)
+
 
 class JudgmentFactory(factory.django.DjangoModelFactory):
     """A submitted judgment; its assignment is created to match (reviewer, comparison)."""
@@ -129,3 +136,50 @@ class JudgmentFactory(factory.django.DjangoModelFactory):
     )
     outcome = models.Outcome.A
     strength = models.Strength.CLEAR
+
+
+class EscalationResolutionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.EscalationResolution
+
+    judgment = factory.SubFactory(JudgmentFactory, outcome=models.Outcome.ESCALATE, strength="")
+    decision = models.EscalationResolution.Decision.A
+    resolved_by = factory.SubFactory(UserFactory, role="lead")
+
+
+class ReviewerFlagFactory(factory.django.DjangoModelFactory):
+    """An active flag on a reviewer; campaign=None (the default) flags them everywhere."""
+
+    class Meta:
+        model = models.ReviewerFlag
+
+    reviewer = factory.SubFactory(UserFactory, role="reviewer")
+    campaign = None
+    reason = "Fails gold items"
+    flagged_by = factory.SubFactory(UserFactory, role="lead")
+
+
+class BaseModelFactory(factory.django.DjangoModelFactory):
+    """A registered base model; point `path` at a real folder (e.g. the tiny model) for runs that train."""
+
+    class Meta:
+        model = "training.BaseModel"
+
+    name = factory.Sequence(lambda n: f"model-{n}")
+    path = factory.Sequence(lambda n: f"/nonexistent/models/model-{n}")
+    revision = "0" * 64
+    parameter_count = 1000
+
+
+class TrainingRunFactory(factory.django.DjangoModelFactory):
+    """A run row with a plausible resolved config; it is never queued (no task is sent)."""
+
+    class Meta:
+        model = "training.TrainingRun"
+
+    snapshot = None  # pass one: snapshots are made with files on disk (tests/training/conftest.py)
+    base_model = factory.SubFactory(BaseModelFactory)
+    preset = "quick"
+    config = factory.LazyAttribute(lambda o: {"model_dir": o.base_model.path, "output_dir": o.output_dir, "beta": 0.1})
+    output_dir = factory.Sequence(lambda n: f"/nonexistent/runs/run-{n}")
+    total_steps = 30

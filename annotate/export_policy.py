@@ -1,0 +1,213 @@
+"""The validity policy for dataset exports, as pure functions (no Django): which pairs are kept and how they weigh.
+
+One pair goes through `judge_pair` with its votes, already cleaned of flagged reviewers and with lead resolutions in
+place of escalations. The checks run in a fixed order, so every excluded pair has exactly one reason:
+
+    gold → duplicate → escalated → flagged reviewer / too few judgments → split tie vote → low agreement → both bad
+
+and what survives is either a preference (outcome a or b, for train/test) or a tie (for ties.jsonl).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+OUTCOMES = ("a", "b", "tie", "both_bad")
+STRENGTHS = ("slight", "clear", "strong")
+WEIGHTINGS = ("majority", "reliability")
+WEIGHT_MODES = ("agreement", "uniform")
+
+# Exclusion reasons, in the order the checks run; the values are what people read.
+REASONS = {
+    "gold": "gold pair",
+    "duplicate": "duplicate",
+    "escalated": "escalated",
+    "flagged_reviewer": "flagged reviewer",
+    "too_few_judgments": "too few judgments",
+    "split_tie_vote": "split tie vote",
+    "low_agreement": "low agreement",
+    "both_bad": "both bad",
+}
+# Vote totals are floats under reliability weighting: closer than this counts as a tie in the vote.
+VOTE_EPSILON = 1e-9
+
+
+class PolicyError(ValueError):
+    """A policy value a person typed is out of range; the message names the knob."""
+
+
+@dataclass(frozen=True)
+class ExportPolicy:
+    """Every knob of an export. `min_judgments=None` means each campaign's overlap."""
+
+    min_judgments: int | None = None
+    min_agreement: float = 0.6
+    weighting: str = "majority"
+    weight: str = "agreement"
+    test_share: float = 0.1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.min_judgments is not None and (isinstance(self.min_judgments, bool) or self.min_judgments < 1):
+            raise PolicyError(f"min_judgments: expected a whole number ≥ 1 or empty, got {self.min_judgments!r}")
+        if not 0.0 <= self.min_agreement <= 1.0:
+            raise PolicyError(f"min_agreement: expected a share between 0 and 1, got {self.min_agreement!r}")
+        if self.weighting not in WEIGHTINGS:
+            raise PolicyError(f"weighting: expected one of {', '.join(WEIGHTINGS)}, got {self.weighting!r}")
+        if self.weight not in WEIGHT_MODES:
+            raise PolicyError(f"weight: expected one of {', '.join(WEIGHT_MODES)}, got {self.weight!r}")
+        if not 0.0 <= self.test_share < 1.0:
+            raise PolicyError(f"test_share: expected a share in [0, 1), got {self.test_share!r}")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> ExportPolicy:
+        """Build from user input (JSON, a form, command flags); unknown keys are an error, absent keys the default."""
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise PolicyError(f"{unknown[0]}: not a policy setting (known: {', '.join(sorted(known))})")
+        try:
+            if data.get("min_judgments") in ("", None):
+                data["min_judgments"] = None
+            else:
+                data["min_judgments"] = int(data["min_judgments"])
+            for name in ("min_agreement", "test_share"):
+                if name in data:
+                    data[name] = float(data[name])
+            if "seed" in data:
+                data["seed"] = int(data["seed"])
+        except (TypeError, ValueError) as exc:
+            raise PolicyError(f"policy: {exc}") from None
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One judgment as it counts: outcome in a|b|tie|both_bad, after a lead's resolution replaced an escalation."""
+
+    judgment_id: int
+    reviewer_id: int
+    outcome: str
+    strength: str = ""
+
+
+@dataclass
+class PairDecision:
+    """What the policy made of one pair: `reason` is set for excluded pairs, else `outcome` is a, b or tie."""
+
+    outcome: str | None = None
+    reason: str | None = None
+    agreement: float = 0.0
+    weight: float = 0.0
+    strength: str | None = None
+    votes: list[Vote] = field(default_factory=list)
+
+    @property
+    def exported(self) -> bool:
+        return self.reason is None
+
+
+def tally(votes: Iterable[Vote], reliability: Mapping[int, float] | None = None) -> dict[str, float]:
+    """Vote mass per outcome: one per judgment, or the reviewer's reliability when given (unknown reviewers: 1)."""
+    totals: dict[str, float] = {}
+    for vote in votes:
+        mass = 1.0 if reliability is None else reliability.get(vote.reviewer_id, 1.0)
+        totals[vote.outcome] = totals.get(vote.outcome, 0.0) + mass
+    return totals
+
+
+def majority(totals: Mapping[str, float]) -> str | None:
+    """The outcome with the most vote mass, or None when the top is shared (a tie in the vote) or nothing was cast."""
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    if not ranked or ranked[0][1] <= 0:
+        return None
+    if len(ranked) > 1 and ranked[0][1] - ranked[1][1] <= VOTE_EPSILON:
+        return None
+    return ranked[0][0]
+
+
+def median_strength(strengths: Iterable[str]) -> str | None:
+    """The median of slight < clear < strong (the lower median for an even count); None when none was given."""
+    ranks = sorted(STRENGTHS.index(s) for s in strengths if s in STRENGTHS)
+    if not ranks:
+        return None
+    return STRENGTHS[ranks[(len(ranks) - 1) // 2]]
+
+
+def judge_pair(
+    votes: list[Vote],
+    *,
+    policy: ExportPolicy,
+    min_judgments: int,
+    flagged_dropped: int = 0,
+    escalated: bool = False,
+    reliability: Mapping[int, float] | None = None,
+) -> PairDecision:
+    """Apply the policy to one non-gold, non-duplicate pair.
+
+    `votes` are the counted judgments (flagged reviewers already dropped, `flagged_dropped` of them);
+    `escalated` is true when an escalation is unresolved or a lead chose to discard the pair.
+    """
+    decision = PairDecision(votes=votes)
+    if escalated:
+        decision.reason = "escalated"
+        return decision
+    if len(votes) < min_judgments:
+        enough_before = len(votes) + flagged_dropped >= min_judgments
+        decision.reason = "flagged_reviewer" if flagged_dropped and enough_before else "too_few_judgments"
+        return decision
+    totals = tally(votes, reliability if policy.weighting == "reliability" else None)
+    winner = majority(totals)
+    if winner is None:
+        decision.reason = "split_tie_vote"
+        return decision
+    decision.agreement = totals[winner] / sum(totals.values())
+    if decision.agreement + VOTE_EPSILON < policy.min_agreement:
+        decision.reason = "low_agreement"
+        return decision
+    if winner == "both_bad":
+        decision.reason = "both_bad"
+        return decision
+    decision.outcome = winner
+    decision.weight = 1.0 if policy.weight == "uniform" else decision.agreement
+    decision.strength = median_strength(v.strength for v in votes if v.outcome == winner)
+    return decision
+
+
+def reliability_scores(
+    gold: Mapping[int, tuple[int, int]], agreement: Mapping[int, tuple[int, int]]
+) -> dict[int, float]:
+    """Each reviewer's reliability: gold accuracy where they judged gold pairs, else agreement with the majority.
+
+    Both maps hold reviewer id → (hits, total). Reviewers with neither get nothing here (they count 1 in `tally`).
+    """
+    scores = {reviewer: hits / total for reviewer, (hits, total) in agreement.items() if total}
+    scores.update({reviewer: hits / total for reviewer, (hits, total) in gold.items() if total})
+    return dict(sorted(scores.items()))
+
+
+def split_of(*, seed: int, locale: str, prompt_key: str, test_share: float) -> str:
+    """'test' or 'train' for a prompt, from a hash of (seed, locale, prompt): stable, needs no global state.
+
+    Every pair of one prompt lands on the same side, and within each locale the test side holds `test_share` of the
+    prompts in expectation, whatever the other locales hold.
+    """
+    digest = hashlib.sha256(f"{seed}\x1f{locale}\x1f{prompt_key}".encode()).digest()
+    draw = int.from_bytes(digest[:8], "big") / 2**64
+    return "test" if draw < test_share else "train"
+
+
+def content_key(*parts: str) -> str:
+    """A short digest naming content (a prompt, a pair) for duplicate checks and the split."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()[:32]

@@ -1,0 +1,495 @@
+"""Dataset snapshots: stream judgments through the validity policy and write DPO-ready files in TRL's format.
+
+Memory stays bounded however many judgments there are: comparisons are read in id order in chunks (keyset
+pagination) with their judgments, each pair is decided and written at once, and the train/test side of a prompt comes
+from a hash (see `export_policy.split_of`). What grows with the data is one short digest per pair for the duplicate
+check and a few counters per reviewer and locale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from annotate.export_policy import (
+    REASONS,
+    ExportPolicy,
+    PairDecision,
+    Vote,
+    content_key,
+    judge_pair,
+    majority,
+    reliability_scores,
+    split_of,
+    tally,
+)
+from annotate.models import Campaign, Comparison, DatasetSnapshot, Judgment, ReviewerFlag
+
+DATA_FILES = ("train.jsonl", "test.jsonl", "ties.jsonl", "excluded.jsonl")
+MANIFEST = "manifest.json"
+SNAPSHOT_FILES = (*DATA_FILES, MANIFEST)
+MANIFEST_FORMAT = "verdict-snapshot/1"
+CHUNK_SIZE = 2000
+
+_COMPARISON_FIELDS = (
+    "id",
+    "campaign_id",
+    "gold_outcome",
+    "prompt__external_id",
+    "prompt__text",
+    "prompt__messages",
+    "prompt__tags",
+    "prompt__locale__code",
+    "candidate_a__text",
+    "candidate_a__model_name",
+    "candidate_a__model_version",
+    "candidate_b__text",
+    "candidate_b__model_name",
+    "candidate_b__model_version",
+)
+_JUDGMENT_FIELDS = ("id", "comparison_id", "reviewer_id", "outcome", "strength", "resolution__decision")
+
+
+class ExportError(ValueError):
+    """The export cannot be made as asked (no campaigns, an output folder in the way); the message says why."""
+
+
+@dataclass
+class Pair:
+    """One comparison with its judgments, as read from the database."""
+
+    row: dict[str, Any]
+    judgments: list[tuple] = field(default_factory=list)
+
+    @property
+    def prompt_key(self) -> str:
+        messages = self.row["prompt__messages"]
+        if messages:
+            return content_key("messages", json.dumps(messages, sort_keys=True, ensure_ascii=False))
+        return content_key("text", self.row["prompt__text"])
+
+
+@dataclass
+class ExportCounts:
+    """What an export made of the pairs; the same figures the manifest, the preview and the pages show."""
+
+    pairs: int = 0
+    per_split: Counter = field(default_factory=Counter)
+    per_reason: Counter = field(default_factory=Counter)
+    per_locale: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    agreement_sum: float = 0.0
+
+    @property
+    def exported(self) -> int:
+        return sum(self.per_split.values())
+
+    @property
+    def excluded(self) -> int:
+        return sum(self.per_reason.values())
+
+    @property
+    def mean_agreement(self) -> float:
+        return round(self.agreement_sum / self.exported, 6) if self.exported else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "pairs": self.pairs,
+            "exported": self.exported,
+            "excluded": self.excluded,
+            "per_split": {name: self.per_split[name] for name in ("train", "test", "ties")},
+            "per_reason": {reason: self.per_reason[reason] for reason in REASONS},
+            "per_locale": {
+                locale: {name: counts[name] for name in ("train", "test", "ties", "excluded")}
+                for locale, counts in sorted(self.per_locale.items())
+            },
+            "mean_agreement": self.mean_agreement,
+        }
+
+
+class _FileSink:
+    """Writes JSON lines into a folder, hashing as it goes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.handles = {name: (folder / name).open("wb") for name in DATA_FILES}
+        self.digests = {name: hashlib.sha256() for name in DATA_FILES}
+        self.rows = Counter()
+
+    def write(self, name: str, row: dict[str, Any]) -> None:
+        line = (json.dumps(row, ensure_ascii=False) + "\n").encode()
+        self.handles[name].write(line)
+        self.digests[name].update(line)
+        self.rows[name] += 1
+
+    def close(self) -> dict[str, dict[str, Any]]:
+        files = {}
+        for name, handle in self.handles.items():
+            files[name] = {"sha256": self.digests[name].hexdigest(), "bytes": handle.tell(), "rows": self.rows[name]}
+            handle.close()
+        return files
+
+
+class _NullSink:
+    def write(self, name: str, row: dict[str, Any]) -> None:
+        pass
+
+
+def _iter_pairs(campaign_ids: Sequence[int], chunk_size: int = CHUNK_SIZE) -> Iterator[Pair]:
+    """Every comparison of the campaigns in id order, with its judgments in id order, one chunk in memory at a time."""
+    last_id = 0
+    while True:
+        rows = list(
+            Comparison.objects.filter(campaign_id__in=campaign_ids, id__gt=last_id)
+            .order_by("id")
+            .values(*_COMPARISON_FIELDS)[:chunk_size]
+        )
+        if not rows:
+            return
+        pairs = {row["id"]: Pair(row=row) for row in rows}
+        judgments = (
+            Judgment.objects.filter(comparison_id__gte=rows[0]["id"], comparison_id__lte=rows[-1]["id"])
+            .order_by("comparison_id", "id")
+            .values_list(*_JUDGMENT_FIELDS)
+        )
+        for judgment in judgments.iterator(chunk_size=chunk_size * 4):
+            pair = pairs.get(judgment[1])
+            if pair is not None:  # the id range may hold other campaigns' comparisons
+                pair.judgments.append(judgment)
+        yield from pairs.values()
+        last_id = rows[-1]["id"]
+
+
+def _active_flags(campaign_ids: Sequence[int]) -> set[tuple[int, int | None]]:
+    flags = ReviewerFlag.objects.filter(active=True).filter(Q(campaign__isnull=True) | Q(campaign_id__in=campaign_ids))
+    return set(flags.values_list("reviewer_id", "campaign_id"))
+
+
+def _count_votes(pair: Pair, flags: set[tuple[int, int | None]]) -> tuple[list[Vote], int, bool]:
+    """The pair's counted votes, how many flagged judgments were dropped, and whether an escalation blocks it."""
+    votes: list[Vote] = []
+    dropped, escalated = 0, False
+    campaign_id = pair.row["campaign_id"]
+    for judgment_id, _, reviewer_id, outcome, strength, resolution in pair.judgments:
+        if (reviewer_id, None) in flags or (reviewer_id, campaign_id) in flags:
+            dropped += 1
+            continue
+        if outcome == "escalate":
+            # A lead's resolution replaces the escalation's vote; no resolution or "discard" keeps the pair out.
+            if resolution in (None, "discard"):
+                escalated = True
+                continue
+            outcome = resolution
+        votes.append(Vote(judgment_id=judgment_id, reviewer_id=reviewer_id, outcome=outcome, strength=strength or ""))
+    return votes, dropped, escalated
+
+
+def _reliability(campaign_ids: Sequence[int], flags: set[tuple[int, int | None]]) -> dict[int, float]:
+    """Gold accuracy per reviewer where they judged gold pairs, else agreement with the plain majority."""
+    gold: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    gold_rows = (
+        Judgment.objects.filter(comparison__campaign_id__in=campaign_ids)
+        .exclude(comparison__gold_outcome="")
+        .values_list("reviewer_id", "outcome", "comparison__gold_outcome", "gold_correct")
+    )
+    for reviewer_id, outcome, gold_outcome, gold_correct in gold_rows.iterator(chunk_size=CHUNK_SIZE):
+        correct = gold_correct if gold_correct is not None else outcome == gold_outcome
+        gold[reviewer_id][0] += int(correct)
+        gold[reviewer_id][1] += 1
+    agreement: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for pair in _iter_pairs(campaign_ids):
+        if pair.row["gold_outcome"]:
+            continue
+        votes, _, _ = _count_votes(pair, flags)
+        winner = majority(tally(votes)) if len(votes) > 1 else None
+        if winner is None:
+            continue
+        for vote in votes:
+            agreement[vote.reviewer_id][0] += int(vote.outcome == winner)
+            agreement[vote.reviewer_id][1] += 1
+    return reliability_scores({r: (h, t) for r, (h, t) in gold.items()}, {r: (h, t) for r, (h, t) in agreement.items()})
+
+
+def _completion(pair: Pair, side: str) -> str | list[dict[str, str]]:
+    text = pair.row[f"candidate_{side}__text"]
+    return [{"role": "assistant", "content": text}] if pair.row["prompt__messages"] else text
+
+
+def _model(pair: Pair, side: str) -> dict[str, str]:
+    return {"name": pair.row[f"candidate_{side}__model_name"], "version": pair.row[f"candidate_{side}__model_version"]}
+
+
+def _exported_row(pair: Pair, decision: PairDecision, *, campaign_slug: str, split: str) -> dict[str, Any]:
+    chosen, rejected = ("b", "a") if decision.outcome == "b" else ("a", "b")
+    row: dict[str, Any] = {
+        "prompt": pair.row["prompt__messages"] or pair.row["prompt__text"],
+        "chosen": _completion(pair, chosen),
+        "rejected": _completion(pair, rejected),
+        "meta": {
+            "pair_id": pair.row["id"],
+            "campaign": campaign_slug,
+            "prompt_id": pair.row["prompt__external_id"],
+            "locale": pair.row["prompt__locale__code"],
+            "tags": pair.row["prompt__tags"] or {},
+            "outcome": decision.outcome,
+            "split": split,
+            "weight": round(decision.weight, 6),
+            "strength": decision.strength,
+            "judgments": len(decision.votes),
+            "agreement": round(decision.agreement, 6),
+            "judgment_ids": [vote.judgment_id for vote in decision.votes],
+            "chosen_model": _model(pair, chosen),
+            "rejected_model": _model(pair, rejected),
+        },
+    }
+    if decision.outcome == "tie":
+        row["tie"] = True
+    return row
+
+
+def _excluded_row(pair: Pair, reason: str, *, campaign_slug: str) -> dict[str, Any]:
+    return {
+        "pair_id": pair.row["id"],
+        "campaign": campaign_slug,
+        "prompt_id": pair.row["prompt__external_id"],
+        "locale": pair.row["prompt__locale__code"],
+        "reason": reason,
+        "judgment_ids": [judgment[0] for judgment in pair.judgments],
+    }
+
+
+def _min_judgments(campaign: Campaign, policy: ExportPolicy) -> int:
+    return policy.min_judgments if policy.min_judgments is not None else max(campaign.overlap, 1)
+
+
+def _run(campaigns: Sequence[Campaign], policy: ExportPolicy, sink) -> tuple[ExportCounts, dict[int, float]]:
+    """Decide every pair of the campaigns and hand each row to the sink; returns the counts and reliabilities."""
+    by_id = {campaign.id: campaign for campaign in campaigns}
+    campaign_ids = sorted(by_id)
+    flags = _active_flags(campaign_ids)
+    reliability = _reliability(campaign_ids, flags) if policy.weighting == "reliability" else {}
+    counts = ExportCounts()
+    seen: set[str] = set()
+    for pair in _iter_pairs(campaign_ids):
+        campaign = by_id[pair.row["campaign_id"]]
+        locale = pair.row["prompt__locale__code"]
+        counts.pairs += 1
+        reason = None
+        if pair.row["gold_outcome"]:
+            reason = "gold"
+        else:
+            texts = sorted((pair.row["candidate_a__text"], pair.row["candidate_b__text"]))
+            key = content_key(pair.prompt_key, *texts)
+            if key in seen:
+                reason = "duplicate"
+            seen.add(key)
+        if reason is None:
+            votes, dropped, escalated = _count_votes(pair, flags)
+            decision = judge_pair(
+                votes,
+                policy=policy,
+                min_judgments=_min_judgments(campaign, policy),
+                flagged_dropped=dropped,
+                escalated=escalated,
+                reliability=reliability,
+            )
+            reason = decision.reason
+        if reason is not None:
+            counts.per_reason[reason] += 1
+            counts.per_locale[locale]["excluded"] += 1
+            sink.write("excluded.jsonl", _excluded_row(pair, reason, campaign_slug=campaign.slug))
+            continue
+        split = split_of(seed=policy.seed, locale=locale, prompt_key=pair.prompt_key, test_share=policy.test_share)
+        name = "ties" if decision.outcome == "tie" else split
+        counts.per_split[name] += 1
+        counts.per_locale[locale][name] += 1
+        counts.agreement_sum += decision.agreement
+        sink.write(f"{name}.jsonl", _exported_row(pair, decision, campaign_slug=campaign.slug, split=split))
+    return counts, reliability
+
+
+def _consistent_reads():
+    """One transaction for the whole export; on PostgreSQL a repeatable-read one, so every pass sees the same rows."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+
+        class _RepeatableRead(transaction.Atomic):
+            def __enter__(self):
+                super().__enter__()
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+        return _RepeatableRead(using=None, savepoint=True, durable=False)
+    return transaction.atomic()
+
+
+def _ordered(campaigns: Iterable[Campaign]) -> list[Campaign]:
+    campaigns = sorted({campaign.id: campaign for campaign in campaigns}.values(), key=lambda c: c.slug)
+    if not campaigns:
+        raise ExportError("campaigns: choose at least one campaign to export")
+    return campaigns
+
+
+def export_preview(*, campaigns: Iterable[Campaign], policy: ExportPolicy) -> dict[str, Any]:
+    """The counts an export with this policy would have, without writing anything."""
+    campaigns = _ordered(campaigns)
+    with _consistent_reads():
+        counts, _ = _run(campaigns, policy, _NullSink())
+    return counts.as_dict()
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    try:
+        result = subprocess.run(
+            ["git", "describe", "--always", "--tags", "--dirty"],
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return result.stdout.strip() or "unknown"
+
+
+def _manifest(
+    campaigns: Sequence[Campaign],
+    policy: ExportPolicy,
+    counts: ExportCounts,
+    reliability: dict[int, float],
+    files: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """The deterministic part of the manifest: same policy and judgments → same dict."""
+    return {
+        "format": MANIFEST_FORMAT,
+        "policy": policy.to_dict(),
+        "campaigns": [
+            {
+                "slug": campaign.slug,
+                "name": campaign.name,
+                "rubric": {"slug": campaign.rubric.slug, "version": campaign.rubric.version},
+                "min_judgments": _min_judgments(campaign, policy),
+            }
+            for campaign in campaigns
+        ],
+        "counts": counts.as_dict(),
+        "reliability": {str(reviewer): round(score, 6) for reviewer, score in reliability.items()},
+        "files": files,
+        "code_version": code_version(),
+    }
+
+
+def _snapshot_root() -> Path:
+    root = Path(settings.DATA_DIR) / "snapshots"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _next_version(root: Path) -> int:
+    version = (DatasetSnapshot.objects.aggregate(top=Max("version"))["top"] or 0) + 1
+    while (root / f"v{version}").exists():  # a folder left by a crashed export is never reused
+        version += 1
+    return version
+
+
+def _publish(
+    building: Path, manifest: dict[str, Any], *, campaigns: Sequence[Campaign], policy, created_by
+) -> DatasetSnapshot:
+    """Give the built folder the next version: rename it into place and record it, retrying if another export won."""
+    root = building.parent
+    for _ in range(10):
+        version = _next_version(root)
+        final = root / f"v{version}"
+        full = {
+            **manifest,
+            "version": version,
+            "created_by": getattr(created_by, "username", None),
+            "created_at": timezone.now().isoformat(),
+        }
+        data = (json.dumps(full, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+        (building / MANIFEST).write_bytes(data)
+        try:
+            os.rename(building, final)
+        except OSError:
+            continue  # another export took this folder name first
+        try:
+            with transaction.atomic():
+                snapshot = DatasetSnapshot.objects.create(
+                    version=version,
+                    policy=policy.to_dict(),
+                    path=str(final),
+                    manifest=full,
+                    manifest_sha256=hashlib.sha256(data).hexdigest(),
+                    created_by=created_by if getattr(created_by, "pk", None) else None,
+                )
+                snapshot.campaigns.set(campaigns)
+        except IntegrityError:
+            os.rename(final, building)
+            continue
+        final.chmod(0o755)
+        for name in SNAPSHOT_FILES:
+            (final / name).chmod(0o444)  # never rewritten: a new export is a new version
+        return snapshot
+    raise ExportError("could not claim a snapshot version after 10 tries; try again")
+
+
+def _copy_out(snapshot: DatasetSnapshot, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in SNAPSHOT_FILES:
+        shutil.copyfile(Path(snapshot.path) / name, out_dir / name)
+
+
+def _check_out_dir(out_dir: Path | None) -> Path | None:
+    if out_dir is None:
+        return None
+    out_dir = Path(out_dir)
+    clashing = [name for name in SNAPSHOT_FILES if (out_dir / name).exists()]
+    if clashing:
+        raise ExportError(f"{out_dir}: already holds {', '.join(clashing)}; choose an empty folder")
+    return out_dir
+
+
+def snapshot_create(
+    *,
+    campaigns: Iterable[Campaign],
+    policy: ExportPolicy,
+    created_by: AbstractBaseUser | None,
+    out_dir: Path | str | None = None,
+) -> DatasetSnapshot:
+    """Export the campaigns' pairs under `policy` as a new snapshot version in DATA_DIR/snapshots/v<N>/.
+
+    With `out_dir`, the files are copied there too; the copy under DATA_DIR stays the canonical one.
+    """
+    campaigns = _ordered(campaigns)
+    out_dir = _check_out_dir(None if out_dir is None else Path(out_dir))
+    building = Path(tempfile.mkdtemp(prefix=".building-", dir=_snapshot_root()))
+    try:
+        sink = _FileSink(building)
+        try:
+            with _consistent_reads():
+                counts, reliability = _run(campaigns, policy, sink)
+        finally:
+            files = sink.close()
+        manifest = _manifest(campaigns, policy, counts, reliability, files)
+        snapshot = _publish(building, manifest, campaigns=campaigns, policy=policy, created_by=created_by)
+    finally:
+        if building.exists():
+            shutil.rmtree(building, ignore_errors=True)
+    if out_dir is not None:
+        _copy_out(snapshot, out_dir)
+    return snapshot
