@@ -15,6 +15,12 @@ def _person(username: str, role: str, locales: tuple[str, ...] = ("en-US",)):
     return user
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2 costs ~0.3 s a user on this machine; tests don't need a strong hash."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def alice(db):
     return _person("alice", "reviewer")

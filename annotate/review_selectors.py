@@ -1,0 +1,173 @@
+"""Reads for the reviewer workflow: what a reviewer may see of a pair, their progress, and the leads' queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from annotate.models import Assignment, Campaign, Comparison, Judgment, Outcome
+from annotate.selectors import campaigns_for_reviewer
+
+
+@dataclass(frozen=True)
+class Side:
+    """One candidate as a reviewer sees it: position and text only (no model name, no candidate label)."""
+
+    position: str  # "left" | "right"
+    candidate_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class BlindPair:
+    assignment: Assignment
+    prompt_text: str
+    messages: list[dict]
+    left: Side
+    right: Side
+    rubric: object
+
+
+@dataclass(frozen=True)
+class CampaignProgress:
+    campaign: Campaign
+    pairs: int
+    judgments: int
+    wanted: int
+    mine: int
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.judgments / self.wanted)) if self.wanted else 100
+
+
+def assignment_for_reviewer(*, reviewer: AbstractBaseUser, assignment_id: int) -> Assignment | None:
+    """The reviewer's own assignment, or None (someone else's reads as missing)."""
+    return (
+        Assignment.objects.filter(pk=assignment_id, reviewer=reviewer)
+        .select_related("comparison__campaign__rubric")
+        .first()
+    )
+
+
+def blind_pair(*, assignment: Assignment) -> BlindPair:
+    """The pair as shown: prompt, left and right by the assignment's order, and the rubric. One query."""
+    comparison = (
+        Comparison.objects.select_related("prompt", "candidate_a", "candidate_b", "campaign__rubric")
+        .only(
+            "prompt__text",
+            "prompt__messages",
+            "candidate_a__text",
+            "candidate_b__text",
+            "campaign__slug",
+            "campaign__name",
+            "campaign__overlap",
+            "campaign__rubric__title",
+            "campaign__rubric__guidelines",
+            "campaign__rubric__criteria",
+            "campaign__rubric__version",
+            "campaign__rubric__slug",
+        )
+        .get(pk=assignment.comparison_id)
+    )
+    first, second = comparison.candidate_a, comparison.candidate_b
+    if not assignment.a_on_left:
+        first, second = second, first
+    messages = comparison.prompt.messages if isinstance(comparison.prompt.messages, list) else []
+    return BlindPair(
+        assignment=assignment,
+        prompt_text=comparison.prompt.text,
+        messages=[m for m in messages if isinstance(m, dict)],
+        left=Side("left", first.pk, first.text),
+        right=Side("right", second.pk, second.text),
+        rubric=comparison.campaign.rubric,
+    )
+
+
+def campaign_progress(*, campaign: Campaign, reviewer: AbstractBaseUser | None = None) -> CampaignProgress:
+    """Judgments stored against judgments wanted (regular pairs × overlap); gold pairs are not campaign work."""
+    regular = Comparison.objects.filter(campaign=campaign, gold_outcome="")
+    totals = regular.aggregate(pairs=Count("id"), held=Sum("taken"))
+    leased = Assignment.objects.filter(
+        state=Assignment.State.LEASED, comparison__campaign=campaign, comparison__gold_outcome=""
+    ).count()
+    mine = 0
+    if reviewer is not None:
+        mine = Judgment.objects.filter(reviewer=reviewer, comparison__campaign=campaign).count()
+    pairs = totals["pairs"] or 0
+    return CampaignProgress(
+        campaign=campaign,
+        pairs=pairs,
+        judgments=max(0, (totals["held"] or 0) - leased),
+        wanted=pairs * campaign.overlap,
+        mine=mine,
+    )
+
+
+def campaigns_with_progress(*, reviewer: AbstractBaseUser) -> list[CampaignProgress]:
+    """The reviewer's campaigns (qualified locales) with progress: a fixed number of queries, whatever the count."""
+    campaigns = list(campaigns_for_reviewer(reviewer=reviewer))
+    ids = [campaign.pk for campaign in campaigns]
+    regular = Q(gold_outcome="")
+    totals = {
+        row["campaign"]: row
+        for row in Comparison.objects.filter(regular, campaign__in=ids)
+        .values("campaign")
+        .annotate(pairs=Count("id"), held=Sum("taken"))
+    }
+    leased = dict(
+        Assignment.objects.filter(
+            state=Assignment.State.LEASED, comparison__campaign__in=ids, comparison__gold_outcome=""
+        )
+        .values_list("comparison__campaign")
+        .annotate(n=Count("id"))
+    )
+    mine = dict(
+        Judgment.objects.filter(reviewer=reviewer, comparison__campaign__in=ids)
+        .values_list("comparison__campaign")
+        .annotate(n=Count("id"))
+    )
+    progress = []
+    for campaign in campaigns:
+        row = totals.get(campaign.pk, {"pairs": 0, "held": 0})
+        progress.append(
+            CampaignProgress(
+                campaign=campaign,
+                pairs=row["pairs"],
+                judgments=max(0, (row["held"] or 0) - leased.get(campaign.pk, 0)),
+                wanted=row["pairs"] * campaign.overlap,
+                mine=mine.get(campaign.pk, 0),
+            )
+        )
+    return progress
+
+
+def judgments_today(*, reviewer: AbstractBaseUser) -> int:
+    start = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    return Judgment.objects.filter(reviewer=reviewer, created_at__gte=start).count()
+
+
+def campaign_for_reviewer(*, reviewer: AbstractBaseUser, slug: str) -> Campaign | None:
+    return campaigns_for_reviewer(reviewer=reviewer).filter(slug=slug).first()
+
+
+def open_escalations() -> QuerySet[Judgment]:
+    """Escalated judgments no lead has resolved yet, oldest first, with what the queue page shows."""
+    return (
+        Judgment.objects.filter(outcome=Outcome.ESCALATE, resolution__isnull=True)
+        .select_related("reviewer", "comparison__campaign", "comparison__prompt", "comparison__candidate_a")
+        .select_related("comparison__candidate_b")
+        .order_by("created_at", "id")
+    )
+
+
+def resolved_escalations(*, limit: int = 20) -> QuerySet[Judgment]:
+    return (
+        Judgment.objects.filter(outcome=Outcome.ESCALATE, resolution__isnull=False)
+        .select_related("reviewer", "comparison__campaign", "resolution__resolved_by")
+        .order_by("-resolution__resolved_at")[:limit]
+    )

@@ -1,0 +1,176 @@
+"""Handing out comparison slots to reviewers: leases, overlap, position balance and gold items.
+
+The pool. `Comparison.taken` counts the slots a pair holds: submitted judgments plus leases not yet swept (state
+"leased", live or expired). Every change of an assignment's state changes `taken` in the same transaction, so a
+regular pair is open while `taken < campaign.overlap`, and candidates come from one range scan of the partial index
+`review_pool_idx (campaign, -taken, tiebreak) WHERE gold_outcome = ''`: fullest pairs first so finished pairs
+accumulate, ties in a random order fixed when the pair was created (`tiebreak`).
+
+Expired leases return to the pool lazily: each call sweeps expired leases (a small partial index) before choosing.
+
+Gold. With probability `campaign.gold_rate` a call first offers a gold pair the reviewer has not seen yet. Gold pairs
+ignore overlap (every reviewer may judge each gold pair once: that is what makes per-reviewer accuracy comparable)
+and are not counted as campaign work. Gold is mixed into real work only: when no regular pair is left for a reviewer,
+the queue is empty even if unseen gold remains.
+
+Concurrency (PostgreSQL): the reviewer's user row is locked first, so one reviewer's requests run one at a time
+(no double leases, no pair twice); the chosen pair is locked with `SELECT ... FOR UPDATE SKIP LOCKED`, so two
+reviewers never wait on or over-fill the same pair; the re-check of `taken < overlap` on the locked row version is
+PostgreSQL's. Lock order everywhere: user, assignment, comparison. On SQLite writers are serialized by the database.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from annotate.models import Assignment, Campaign, Comparison, Qualification
+
+HELD_STATES = (Assignment.State.LEASED, Assignment.State.SUBMITTED)
+SWEEP_BATCH = 100
+
+
+def live_lease(*, reviewer: AbstractBaseUser, campaign: Campaign) -> Assignment | None:
+    return (
+        Assignment.objects.filter(
+            reviewer=reviewer,
+            state=Assignment.State.LEASED,
+            expires_at__gt=timezone.now(),
+            comparison__campaign=campaign,
+        )
+        .order_by("id")
+        .first()
+    )
+
+
+@transaction.atomic
+def assign_next_pair(*, reviewer: AbstractBaseUser, campaign: Campaign) -> Assignment | None:
+    """The reviewer's live lease in this campaign, or a new lease on the best open pair, or None when none is left."""
+    if campaign.status != Campaign.Status.ACTIVE:
+        return None
+    # One reviewer's requests in turn: two tabs asking at once must not get two leases.
+    get_user_model().objects.select_for_update().filter(pk=reviewer.pk).exists()
+    current = live_lease(reviewer=reviewer, campaign=campaign)
+    if current is not None:
+        return current
+    release_expired_leases()
+
+    locale_ids = list(Qualification.objects.filter(reviewer=reviewer).values_list("locale_id", flat=True))
+    if not locale_ids:
+        return None
+    comparison = None
+    if (
+        campaign.gold_rate > 0
+        and random.random() < campaign.gold_rate
+        and _has_open_regular(reviewer, campaign, locale_ids)
+    ):
+        comparison = _claim(_open_gold(reviewer, campaign, locale_ids))
+    if comparison is None:
+        comparison = _claim(_open_regular(reviewer, campaign, locale_ids))
+    if comparison is None:
+        return None
+    Comparison.objects.filter(pk=comparison.pk).update(taken=F("taken") + 1)
+    now = timezone.now()
+    return Assignment.objects.create(
+        reviewer=reviewer,
+        comparison=comparison,
+        a_on_left=balanced_a_on_left(comparison=comparison),
+        leased_at=now,
+        expires_at=now + timedelta(minutes=campaign.lease_minutes),
+    )
+
+
+def _not_seen_by(reviewer: AbstractBaseUser) -> Q:
+    # Any earlier assignment counts, skipped ones included: a skipped pair must not come straight back.
+    return ~Q(Exists(Assignment.objects.filter(comparison=OuterRef("pk"), reviewer=reviewer)))
+
+
+def _open_regular(reviewer, campaign: Campaign, locale_ids: list[int]):
+    return (
+        Comparison.objects.filter(
+            _not_seen_by(reviewer),
+            campaign=campaign,
+            gold_outcome="",
+            taken__lt=campaign.overlap,
+            prompt__locale_id__in=locale_ids,
+        )
+        .order_by("-taken", "tiebreak")
+        .only("id", "campaign_id", "prompt_id", "candidate_a_id", "candidate_b_id", "gold_outcome")
+    )
+
+
+def _open_gold(reviewer, campaign: Campaign, locale_ids: list[int]):
+    start = random.randrange(2**31 - 1)  # a random point on the tiebreak circle, so gold order differs per call
+    gold = Comparison.objects.filter(
+        _not_seen_by(reviewer), campaign=campaign, prompt__locale_id__in=locale_ids
+    ).exclude(gold_outcome="")
+    after = gold.filter(tiebreak__gte=start).order_by("tiebreak")
+    return after if after.exists() else gold.order_by("tiebreak")
+
+
+def _has_open_regular(reviewer, campaign: Campaign, locale_ids: list[int]) -> bool:
+    return _open_regular(reviewer, campaign, locale_ids).exists()
+
+
+def _claim(candidates) -> Comparison | None:
+    return candidates.select_for_update(skip_locked=True, of=("self",)).first()
+
+
+def balanced_a_on_left(*, comparison: Comparison) -> bool:
+    """The order this pair's held slots have shown less often; a coin flip when both are even."""
+    counts = dict(
+        Assignment.objects.filter(comparison=comparison, state__in=HELD_STATES)
+        .values_list("a_on_left")
+        .annotate(n=Count("id"))
+        .values_list("a_on_left", "n")
+    )
+    left, right = counts.get(True, 0), counts.get(False, 0)
+    return random.random() < 0.5 if left == right else left < right
+
+
+def release_expired_leases() -> int:
+    """Return expired leases' slots to the pool; returns how many were released."""
+    now = timezone.now()
+    expired = list(
+        Assignment.objects.filter(state=Assignment.State.LEASED, expires_at__lte=now)
+        .select_for_update(skip_locked=True)
+        .values_list("id", "comparison_id")[:SWEEP_BATCH]
+    )
+    released = 0
+    for assignment_id, comparison_id in expired:
+        # The conditional update is the claim: on SQLite two sweepers may read the same row, only one changes it.
+        if Assignment.objects.filter(id=assignment_id, state=Assignment.State.LEASED).update(
+            state=Assignment.State.RELEASED
+        ):
+            Comparison.objects.filter(pk=comparison_id).update(taken=F("taken") - 1)
+            released += 1
+    return released
+
+
+@transaction.atomic
+def skip_assignment(*, assignment: Assignment) -> bool:
+    """Give the slot back to the pool; True when a live or expired lease was released."""
+    if not Assignment.objects.filter(pk=assignment.pk, state=Assignment.State.LEASED).update(
+        state=Assignment.State.RELEASED
+    ):
+        return False
+    Comparison.objects.filter(pk=assignment.comparison_id).update(taken=F("taken") - 1)
+    assignment.state = Assignment.State.RELEASED
+    return True
+
+
+def slots_held_by_others(*, assignment: Assignment) -> int:
+    """Judgments plus live leases on this assignment's pair, not counting the assignment itself."""
+    now = timezone.now()
+    return (
+        Assignment.objects.filter(comparison_id=assignment.comparison_id)
+        .exclude(pk=assignment.pk)
+        .filter(Q(state=Assignment.State.SUBMITTED) | Q(state=Assignment.State.LEASED, expires_at__gt=now))
+        .count()
+    )
