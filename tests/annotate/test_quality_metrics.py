@@ -1,0 +1,147 @@
+"""Dashboard figures on small hand-made campaigns (pure arrays, no database); expected values worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from annotate.agreement import cohen_kappa
+from annotate.quality_metrics import Coded, JudgmentArrays, compute_quality, ordinal_values, time_buckets
+from annotate.quality_reviewers import leave_one_out_majority, pairwise_kappas, reviewer_rows, two_sided_binomial_p
+
+A, B, TIE, BOTH_BAD, ESCALATE = range(5)
+DAY = 86_400
+
+
+def make(
+    reviewer: list[int],
+    comparison: list[int],
+    outcome: list[int],
+    *,
+    a_on_left: list[bool] | None = None,
+    time_ms: list[int] | None = None,
+    created_at: list[float] | None = None,
+    strength: list[int] | None = None,
+) -> JudgmentArrays:
+    n = len(outcome)
+    return JudgmentArrays(
+        reviewer=np.array(reviewer),
+        comparison=np.array(comparison),
+        outcome=np.array(outcome),
+        strength=np.array(strength if strength is not None else [1] * n),
+        a_on_left=np.array(a_on_left if a_on_left is not None else [True] * n),
+        time_ms=np.array(time_ms if time_ms is not None else [30_000] * n),
+        created_at=np.array(created_at if created_at is not None else [0.0] * n, dtype=float),
+        gold_correct=np.full(n, np.nan),
+        locale=Coded(np.zeros(n, dtype=int), ["en-US"]),
+    )
+
+
+def by_reviewer(arrays: JudgmentArrays) -> dict[int, dict]:
+    return {row["reviewer"]: row for row in reviewer_rows(arrays)}
+
+
+def test_ordinal_scale_runs_from_a_strong_to_b_strong() -> None:
+    outcome = np.array([A, A, A, TIE, B, B, B, BOTH_BAD, ESCALATE, A])
+    strength = np.array([2, 1, 0, -1, 0, 1, 2, -1, -1, -1])
+    expected = [0, 1, 2, 3, 4, 5, 6, np.nan, np.nan, np.nan]
+    np.testing.assert_array_equal(ordinal_values(outcome, strength), expected)
+
+
+def test_leave_one_out_majority_needs_a_strict_plurality_of_the_others() -> None:
+    # Unit 0: a, a, b → for each a the others are (a, b): split; for b the others are (a, a): a.
+    # Unit 1: a, tie → each sees the other one.
+    units = np.array([0, 0, 0, 1, 1])
+    categories = np.array([A, A, B, A, TIE])
+    np.testing.assert_array_equal(leave_one_out_majority(units, categories), [-1, -1, A, TIE, A])
+
+
+def test_binomial_p_matches_hand_values() -> None:
+    # 10 of 10 left: 2 × (1/2)^10; 9 of 10: 2 × 11/1024; 5 of 10: 1.
+    p = two_sided_binomial_p(np.array([10, 9, 5, 0]), np.array([10, 10, 10, 0]))
+    np.testing.assert_allclose(p[:3], [2 / 1024, 22 / 1024, 1.0])
+    assert np.isnan(p[3])
+
+
+def test_position_bias_is_flagged_at_ten_left_picks_out_of_ten_but_not_nine() -> None:
+    # Reviewer 1 picks the left answer 10 times; reviewer 2 nine times (a_on_left False + b is a left pick too).
+    outcomes = [A] * 5 + [B] * 5 + [A] * 9 + [B]
+    a_on_left = [True] * 5 + [False] * 5 + [True] * 10
+    arrays = make([1] * 10 + [2] * 10, list(range(20)), outcomes, a_on_left=a_on_left)
+    rows = by_reviewer(arrays)
+    assert rows[1]["left_share"] == 1.0
+    assert rows[1]["position_bias"] is True
+    assert rows[2]["left_share"] == 0.9
+    assert rows[2]["left_p_value"] == pytest.approx(22 / 1024)
+    assert rows[2]["position_bias"] is False
+
+
+def test_too_fast_is_under_forty_percent_of_the_campaign_median() -> None:
+    # Three reviewers take 30 s per judgment, one takes 5 s: the campaign median is 30 s, 5 < 0.4 × 30.
+    reviewers = [1] * 10 + [2] * 10 + [3] * 10 + [4] * 10
+    times = [30_000] * 30 + [5_000] * 9 + [40_000]
+    rows = by_reviewer(make(reviewers, list(range(40)), [A] * 40, time_ms=times))
+    assert rows[4]["median_seconds"] == 5.0
+    assert rows[4]["too_fast"] is True
+    assert [rows[r]["too_fast"] for r in (1, 2, 3)] == [False, False, False]
+
+
+def test_low_agreement_is_twenty_points_under_the_campaign() -> None:
+    # Ten pairs judged by four reviewers: 1-3 always say a, reviewer 4 always b.
+    # Reviewers 1-3 agree with the others' majority (a) every time; reviewer 4 never: campaign 30/40 = 75%.
+    reviewers = [r for _ in range(10) for r in (1, 2, 3, 4)]
+    comparisons = [c for c in range(10) for _ in range(4)]
+    outcomes = [A, A, A, B] * 10
+    rows = by_reviewer(make(reviewers, comparisons, outcomes))
+    assert rows[1]["majority_agreement"] == 1.0
+    assert rows[4]["majority_agreement"] == 0.0
+    assert rows[4]["low_agreement"] is True
+    assert rows[1]["low_agreement"] is False
+
+
+def test_pairwise_kappa_by_hand_and_only_from_twenty_shared_pairs() -> None:
+    # Reviewer 1: a on pairs 0-9, b on 10-19. Reviewer 2: a a a a a a a a b b | a a a b b b b b b b.
+    # Observed 15/20; margins (10, 10) and (11, 9): chance (110 + 90) / 400 = 0.5; kappa = (0.75 - 0.5) / 0.5.
+    first = [A] * 10 + [B] * 10
+    second = [A] * 8 + [B] * 2 + [A] * 3 + [B] * 7
+    arrays = make([1] * 20 + [2] * 20, list(range(20)) * 2, first + second)
+    (pair,) = pairwise_kappas(arrays)
+    assert pair == {"reviewer_a": 1, "reviewer_b": 2, "shared": 20, "kappa": pytest.approx(0.5)}
+    assert pair["kappa"] == pytest.approx(cohen_kappa(first, second))
+    fewer = make([1] * 19 + [2] * 19, list(range(19)) * 2, first[:19] + second[:19])
+    assert pairwise_kappas(fewer) == []
+
+
+def test_pairwise_kappa_ignores_escalations_and_orients_pairs_by_reviewer_id() -> None:
+    arrays = make([9] * 21 + [3] * 21, list(range(21)) * 2, [A] * 20 + [ESCALATE] + [B] * 20 + [A])
+    (pair,) = pairwise_kappas(arrays)
+    assert (pair["reviewer_a"], pair["reviewer_b"], pair["shared"]) == (3, 9, 20)
+
+
+def test_weekly_buckets_start_on_monday_for_long_campaigns() -> None:
+    # 2026-01-05 is a Monday; a campaign spanning 70 days is sliced by week.
+    monday = np.datetime64("2026-01-05").astype("datetime64[s]").astype(float)
+    arrays = make([1, 2, 1], [0, 0, 1], [A, A, B], created_at=[monday + 2 * DAY, monday + 3 * DAY, monday + 70 * DAY])
+    unit, bucket = time_buckets(arrays)
+    assert unit == "week"
+    assert [str(np.datetime64(int(day), "D")) for day in bucket] == ["2026-01-05", "2026-01-05", "2026-03-16"]
+
+
+def test_time_buckets_put_a_pair_on_the_day_of_its_last_judgment() -> None:
+    arrays = make([1, 2, 3], [0, 0, 1], [A, A, B], created_at=[0.0, 1.5 * DAY, 0.2 * DAY])
+    unit, bucket = time_buckets(arrays)
+    assert unit == "day"
+    assert bucket.tolist() == [1, 1, 0]
+
+
+def test_empty_campaign_gives_an_empty_report() -> None:
+    report = compute_quality(make([], [], []), overlap=3)
+    assert report == {"judgments": 0, "comparisons": 0, "reviewers": 0, "empty": True}
+
+
+def test_single_judgment_gives_nan_agreement_not_an_error() -> None:
+    report = compute_quality(make([1], [0], [A]), overlap=3, n_resamples=10)
+    values = {row["metric"]: row["value"] for row in report["headline"]}
+    assert all(np.isnan(value) for value in values.values())
+    assert report["reviewer_rows"][0]["judgments"] == 1
+    assert report["kappas"] == []
