@@ -39,7 +39,7 @@ from annotate.export_policy import (
     split_of,
     tally,
 )
-from annotate.models import Campaign, Comparison, DatasetSnapshot, Judgment, ReviewerFlag
+from annotate.models import Campaign, Comparison, DatasetSnapshot, Judgment, Prompt, ReviewerFlag
 
 DATA_FILES = ("train.jsonl", "test.jsonl", "ties.jsonl", "excluded.jsonl")
 MANIFEST = "manifest.json"
@@ -94,6 +94,8 @@ class ExportCounts:
     per_reason: Counter = field(default_factory=Counter)
     per_locale: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     agreement_sum: float = 0.0
+    reliability: dict[int, float] = field(default_factory=dict)
+    conversational: bool = False
 
     @property
     def exported(self) -> int:
@@ -224,21 +226,36 @@ def _reliability(campaign_ids: Sequence[int], flags: set[tuple[int, int | None]]
     return reliability_scores({r: (h, t) for r, (h, t) in gold.items()}, {r: (h, t) for r, (h, t) in agreement.items()})
 
 
-def _completion(pair: Pair, side: str) -> str | list[dict[str, str]]:
+def _has_conversations(campaign_ids: Sequence[int]) -> bool:
+    """Whether any prompt is a chat: then every row is written conversationally, as TRL wants one format per file."""
+    prompts = Prompt.objects.filter(campaign_id__in=campaign_ids, messages__isnull=False).exclude(messages=[])
+    return prompts.exists()
+
+
+def _prompt(pair: Pair, conversational: bool) -> str | list[dict[str, Any]]:
+    if pair.row["prompt__messages"]:
+        return pair.row["prompt__messages"]
+    text = pair.row["prompt__text"]
+    return [{"role": "user", "content": text}] if conversational else text
+
+
+def _completion(pair: Pair, side: str, conversational: bool) -> str | list[dict[str, str]]:
     text = pair.row[f"candidate_{side}__text"]
-    return [{"role": "assistant", "content": text}] if pair.row["prompt__messages"] else text
+    return [{"role": "assistant", "content": text}] if conversational else text
 
 
 def _model(pair: Pair, side: str) -> dict[str, str]:
     return {"name": pair.row[f"candidate_{side}__model_name"], "version": pair.row[f"candidate_{side}__model_version"]}
 
 
-def _exported_row(pair: Pair, decision: PairDecision, *, campaign_slug: str, split: str) -> dict[str, Any]:
+def _exported_row(
+    pair: Pair, decision: PairDecision, *, campaign_slug: str, split: str, conversational: bool
+) -> dict[str, Any]:
     chosen, rejected = ("b", "a") if decision.outcome == "b" else ("a", "b")
     row: dict[str, Any] = {
-        "prompt": pair.row["prompt__messages"] or pair.row["prompt__text"],
-        "chosen": _completion(pair, chosen),
-        "rejected": _completion(pair, rejected),
+        "prompt": _prompt(pair, conversational),
+        "chosen": _completion(pair, chosen, conversational),
+        "rejected": _completion(pair, rejected, conversational),
         "meta": {
             "pair_id": pair.row["id"],
             "campaign": campaign_slug,
@@ -276,13 +293,14 @@ def _min_judgments(campaign: Campaign, policy: ExportPolicy) -> int:
     return policy.min_judgments if policy.min_judgments is not None else max(campaign.overlap, 1)
 
 
-def _run(campaigns: Sequence[Campaign], policy: ExportPolicy, sink) -> tuple[ExportCounts, dict[int, float]]:
-    """Decide every pair of the campaigns and hand each row to the sink; returns the counts and reliabilities."""
+def _run(campaigns: Sequence[Campaign], policy: ExportPolicy, sink) -> ExportCounts:
+    """Decide every pair of the campaigns and hand each row to the sink; returns the counts."""
     by_id = {campaign.id: campaign for campaign in campaigns}
     campaign_ids = sorted(by_id)
     flags = _active_flags(campaign_ids)
     reliability = _reliability(campaign_ids, flags) if policy.weighting == "reliability" else {}
-    counts = ExportCounts()
+    conversational = _has_conversations(campaign_ids)
+    counts = ExportCounts(reliability=reliability, conversational=conversational)
     seen: set[str] = set()
     for pair in _iter_pairs(campaign_ids):
         campaign = by_id[pair.row["campaign_id"]]
@@ -318,8 +336,9 @@ def _run(campaigns: Sequence[Campaign], policy: ExportPolicy, sink) -> tuple[Exp
         counts.per_split[name] += 1
         counts.per_locale[locale][name] += 1
         counts.agreement_sum += decision.agreement
-        sink.write(f"{name}.jsonl", _exported_row(pair, decision, campaign_slug=campaign.slug, split=split))
-    return counts, reliability
+        row = _exported_row(pair, decision, campaign_slug=campaign.slug, split=split, conversational=conversational)
+        sink.write(f"{name}.jsonl", row)
+    return counts
 
 
 def _consistent_reads():
@@ -347,7 +366,7 @@ def export_preview(*, campaigns: Iterable[Campaign], policy: ExportPolicy) -> di
     """The counts an export with this policy would have, without writing anything."""
     campaigns = _ordered(campaigns)
     with _consistent_reads():
-        counts, _ = _run(campaigns, policy, _NullSink())
+        counts = _run(campaigns, policy, _NullSink())
     return counts.as_dict()
 
 
@@ -371,7 +390,6 @@ def _manifest(
     campaigns: Sequence[Campaign],
     policy: ExportPolicy,
     counts: ExportCounts,
-    reliability: dict[int, float],
     files: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     """The deterministic part of the manifest: same policy and judgments → same dict."""
@@ -388,7 +406,8 @@ def _manifest(
             for campaign in campaigns
         ],
         "counts": counts.as_dict(),
-        "reliability": {str(reviewer): round(score, 6) for reviewer, score in reliability.items()},
+        "row_format": "conversational" if counts.conversational else "standard",
+        "reliability": {str(reviewer): round(score, 6) for reviewer, score in counts.reliability.items()},
         "files": files,
         "code_version": code_version(),
     }
@@ -482,10 +501,10 @@ def snapshot_create(
         sink = _FileSink(building)
         try:
             with _consistent_reads():
-                counts, reliability = _run(campaigns, policy, sink)
+                counts = _run(campaigns, policy, sink)
         finally:
             files = sink.close()
-        manifest = _manifest(campaigns, policy, counts, reliability, files)
+        manifest = _manifest(campaigns, policy, counts, files)
         snapshot = _publish(building, manifest, campaigns=campaigns, policy=policy, created_by=created_by)
     finally:
         if building.exists():
