@@ -138,6 +138,12 @@ CELERY_TASK_ROUTES = {"training.tasks.*": {"queue": "training"}}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# Training runs: a worker beats every TRAINING_HEARTBEAT_S seconds; a running run silent for longer than
+# TRAINING_STALE_AFTER_S is shown as failed ("worker lost") and can be resumed from its last checkpoint.
+TRAINING_HEARTBEAT_S = float(os.environ.get("TRAINING_HEARTBEAT_S", 10))
+TRAINING_STALE_AFTER_S = float(os.environ.get("TRAINING_STALE_AFTER_S", 120))
+TRAINING_PROGRESS_INTERVAL_S = float(os.environ.get("TRAINING_PROGRESS_INTERVAL_S", 0.5))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

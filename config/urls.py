@@ -9,5 +9,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include("annotate.api_urls")),
+    path("api/v1/", include("training.api_urls")),
+    path("training/", include("training.urls")),
     path("", include("annotate.urls")),
 ]

@@ -1,0 +1,57 @@
+// Live training curves: fetch new metric rows whenever the polled progress card is swapped in.
+(function () {
+  "use strict";
+  const CHARTS = { loss: "chart-loss", margins: "chart-margins", accuracy: "chart-accuracy" };
+  let lastStep = 0;
+  let charts = {};
+  let busy = false;
+
+  function makeChart(canvas) {
+    return new Chart(canvas, {
+      type: "line",
+      data: {
+        datasets: [
+          { label: "train", data: [], borderColor: "#3451d1", pointRadius: 0, borderWidth: 1.5 },
+          { label: "eval", data: [], borderColor: "#c27c0e", pointRadius: 3, showLine: true, spanGaps: true },
+        ],
+      },
+      options: {
+        animation: false,
+        parsing: false,
+        scales: { x: { type: "linear", title: { display: true, text: "step" } } },
+        plugins: { legend: { position: "bottom" } },
+      },
+    });
+  }
+
+  async function refresh(root) {
+    if (busy) return;
+    busy = true;
+    try {
+      const response = await fetch(`${root.dataset.metricsUrl}?after=${lastStep}`, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const data = await response.json();
+      data.steps.forEach((step, i) => {
+        for (const [name, chart] of Object.entries(charts)) {
+          const series = data.series[name];
+          if (series.train[i] !== null) chart.data.datasets[0].data.push({ x: step, y: series.train[i] });
+          if (series.eval[i] !== null) chart.data.datasets[1].data.push({ x: step, y: series.eval[i] });
+        }
+        lastStep = Math.max(lastStep, step);
+      });
+      if (data.steps.length) Object.values(charts).forEach((chart) => chart.update());
+    } finally {
+      busy = false;
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const root = document.getElementById("run-charts");
+    if (!root || typeof Chart === "undefined") return;
+    for (const [name, id] of Object.entries(CHARTS)) charts[name] = makeChart(document.getElementById(id));
+    refresh(root);
+    document.body.addEventListener("htmx:afterSettle", (event) => {
+      if (event.target && event.target.id === "run-progress") refresh(root);
+    });
+  });
+})();

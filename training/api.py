@@ -1,0 +1,89 @@
+"""REST API for training runs (leads only): launch, read, cancel, resume, download the adapter."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from annotate.permissions import IsLead
+from training import selectors, services
+from training.presets import DEFAULT_PRESET
+
+
+def _id(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+@api_view(["GET", "POST"])
+@permission_classes([IsLead])
+def runs(request: Request) -> Response:
+    """GET: the latest runs. POST {"snapshot": id, "base_model": id, "preset": "quick", "overrides": {...}} → 201."""
+    if request.method == "GET":
+        services.runs_mark_lost()
+        return Response([selectors.run_summary(run=run) for run in selectors.run_list()[:50]])
+    data = request.data if isinstance(request.data, dict) else {}
+    errors = [
+        f"{key}: required, the id of a {what}"
+        for key, what in (("snapshot", "dataset snapshot"), ("base_model", "registered base model"))
+        if _id(data.get(key)) is None
+    ]
+    if errors:
+        return Response({"errors": errors}, status=400)
+    try:
+        run = services.run_launch(
+            snapshot_id=_id(data["snapshot"]),
+            base_model_id=_id(data["base_model"]),
+            preset=data.get("preset") or DEFAULT_PRESET,
+            overrides=data.get("overrides") or {},
+            launched_by=request.user,
+        )
+    except services.RunRejected as exc:
+        return Response({"errors": exc.errors}, status=400)
+    return Response(selectors.run_summary(run=run), status=201)
+
+
+@api_view(["GET"])
+@permission_classes([IsLead])
+def run_detail(request: Request, run_id: int) -> Response:
+    services.runs_mark_lost()
+    return Response(selectors.run_summary(run=selectors.run_get(run_id=run_id)))
+
+
+@api_view(["POST"])
+@permission_classes([IsLead])
+def run_cancel(request: Request, run_id: int) -> Response:
+    run = selectors.run_get(run_id=run_id)
+    try:
+        run = services.run_cancel(run_id=run.id)
+    except services.RunRejected as exc:
+        return Response({"errors": exc.errors}, status=409)
+    return Response(selectors.run_summary(run=run))
+
+
+@api_view(["POST"])
+@permission_classes([IsLead])
+def run_resume(request: Request, run_id: int) -> Response:
+    services.runs_mark_lost()
+    run = selectors.run_get(run_id=run_id)
+    try:
+        run = services.run_resume(run_id=run.id)
+    except services.RunRejected as exc:
+        return Response({"errors": exc.errors}, status=409)
+    return Response(selectors.run_summary(run=run), status=202)
+
+
+@api_view(["GET"])
+@permission_classes([IsLead])
+def run_adapter(request: Request, run_id: int) -> FileResponse:
+    run = selectors.run_get(run_id=run_id)
+    try:
+        path = services.adapter_zip(run=run)
+    except services.RunRejected as exc:
+        raise Http404(exc.errors[0]) from None
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/zip")

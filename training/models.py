@@ -1,0 +1,96 @@
+"""Training runs: registered base models, runs launched on a dataset snapshot, and their per-step metrics."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+User = settings.AUTH_USER_MODEL
+
+
+class BaseModel(models.Model):
+    """A local transformers model folder under one of VERDICT_MODEL_DIRS: the only thing runs may train on."""
+
+    name = models.CharField(max_length=200, unique=True)
+    path = models.CharField(max_length=1000, unique=True)
+    revision = models.CharField(max_length=64, help_text="SHA-256 of config.json and the weight files' names/sizes")
+    parameter_count = models.BigIntegerField(default=0)
+    has_chat_template = models.BooleanField(default=False)
+    registered_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TrainingRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    snapshot = models.ForeignKey("annotate.DatasetSnapshot", on_delete=models.PROTECT, related_name="+")
+    base_model = models.ForeignKey(BaseModel, on_delete=models.PROTECT, related_name="runs")
+    preset = models.CharField(max_length=40, blank=True)
+    config = models.JSONField(help_text="The resolved engine config, exactly as the engine receives it")
+    data_files = models.JSONField(default=dict, help_text='{"train": path, "test": path, "ties": path}')
+    lineage = models.JSONField(default=dict, help_text="Snapshot manifest hash, base model revision, code version")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    step = models.PositiveIntegerField(default=0)
+    total_steps = models.PositiveIntegerField(default=0)
+    eta_seconds = models.FloatField(null=True, blank=True)
+    pairs_per_second = models.FloatField(null=True, blank=True)
+    latest_metrics = models.JSONField(default=dict, blank=True)
+    checkpoint_step = models.PositiveIntegerField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    resume = models.BooleanField(default=False, help_text="Continue from the last checkpoint when next executed")
+    error = models.TextField(blank=True)
+    log = models.TextField(blank=True, help_text="The last lines the run reported")
+    output_dir = models.CharField(max_length=1000)
+    eval_report = models.JSONField(null=True, blank=True)
+    launched_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    celery_task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return f"run #{self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        return int(100 * self.step / self.total_steps) if self.total_steps else 0
+
+
+class RunMetric(models.Model):
+    """One logged optimizer step: the engine's metrics dict, TRL names (`loss`, `rewards/margins`, `eval/...`)."""
+
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="metric_rows")
+    step = models.PositiveIntegerField()
+    metrics = models.JSONField()
+
+    class Meta:
+        ordering = ["run", "step"]
+        constraints = [models.UniqueConstraint(fields=["run", "step"], name="unique_run_metric_step")]
+
+    def __str__(self) -> str:
+        return f"run #{self.run_id} step {self.step}"

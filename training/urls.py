@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from training import views
+
+app_name = "training"
+urlpatterns = [
+    path("", views.run_list, name="run_list"),
+    path("new", views.run_new, name="run_new"),
+    path("models/", views.model_list, name="model_list"),
+    path("compare", views.run_compare, name="run_compare"),
+    path("runs/<int:run_id>/", views.run_detail, name="run_detail"),
+    path("runs/<int:run_id>/progress", views.run_progress, name="run_progress"),
+    path("runs/<int:run_id>/metrics", views.run_metrics, name="run_metrics"),
+    path("runs/<int:run_id>/cancel", views.run_cancel, name="run_cancel"),
+    path("runs/<int:run_id>/resume", views.run_resume, name="run_resume"),
+    path("runs/<int:run_id>/adapter.zip", views.run_adapter, name="run_adapter"),
+]
