@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from training.engine.losses import (
+    BATCH_LEVEL_LOSS_TYPES,
     LABEL_SMOOTHING_LOSS_TYPES,
     LENGTH_NORMALISED_LOSS_TYPES,
     LOSS_TYPES,
@@ -197,12 +198,48 @@ def test_float32_losses_match_trl_to_float32_precision(loss_type):
     torch.testing.assert_close(ours, theirs, rtol=1e-6, atol=1e-6)
 
 
-def test_bco_pair_is_a_plain_per_pair_loss_in_trl_1_16():
-    # Older TRL kept a running mean of rewards for bco_pair; 1.16 does not, so one pair's loss is its own.
+@settings(max_examples=40, deadline=None)
+@given(
+    loss_type=st.sampled_from(TRL_LOSS_TYPES),
+    seed=st.integers(0, 2**31 - 1),
+    batch=st.integers(1, 9),
+    beta=st.floats(0.01, 5.0),
+    label_smoothing=st.floats(0.001, 0.45),
+    scale=st.sampled_from([0.1, 3.0, 50.0]),
+)
+def test_trl_losses_match_trl_on_random_batches(loss_type, seed, batch, beta, label_smoothing, scale):
+    policy, ref, lengths = _random_logps(seed, batch=batch, scale=scale)
+    options = {
+        "loss_type": loss_type,
+        "beta": beta,
+        "chosen_lengths": lengths[0],
+        "rejected_lengths": lengths[1],
+        "label_smoothing": label_smoothing if loss_type in LABEL_SMOOTHING_LOSS_TYPES else 0.0,
+    }
+    ours = preference_loss(*policy, *ref, **options).mean()
+    theirs = trl_batch_loss(*policy, *ref, **options)
+    # TRL takes log ε of a float32 tensor (exo_pair): ~1e-8 apart from our float64 log ε near a zero loss.
+    torch.testing.assert_close(ours, theirs, rtol=1e-7, atol=1e-7)
+
+
+@pytest.mark.parametrize("loss_type", sorted(set(LOSS_TYPES) - set(BATCH_LEVEL_LOSS_TYPES)))
+def test_per_pair_losses_do_not_depend_on_the_rest_of_the_batch(loss_type):
+    # bco_pair included: older TRL kept a running mean of rewards for it, TRL 1.16 does not.
     policy, ref, lengths = _random_logps(5, batch=6)
-    whole = preference_loss(policy[0], policy[1], ref[0], ref[1], loss_type="bco_pair")
-    first = preference_loss(policy[0][:1], policy[1][:1], ref[0][:1], ref[1][:1], loss_type="bco_pair")
-    torch.testing.assert_close(whole[:1], first)
+    options = _options(loss_type) | {"tie_strength": 2.0 if loss_type in TIE_LOSS_TYPES else None}
+    whole = preference_loss(
+        *policy, *ref, loss_type=loss_type, chosen_lengths=lengths[0], rejected_lengths=lengths[1], **options
+    )
+    for i in range(6):
+        alone = preference_loss(
+            *policy[:, i : i + 1],
+            *ref[:, i : i + 1],
+            loss_type=loss_type,
+            chosen_lengths=lengths[0, i : i + 1],
+            rejected_lengths=lengths[1, i : i + 1],
+            **options,
+        )
+        torch.testing.assert_close(whole[i : i + 1], alone)
 
 
 def test_aot_pairs_by_rank_so_only_its_batch_mean_is_order_free():
@@ -317,6 +354,17 @@ def test_win_lose_and_tie_probabilities_sum_to_one(d, loss_type, excess):
     win, lose, tie = _outcome_probabilities(torch.tensor([d], dtype=torch.float64), loss_type, strength)
     assert (win + lose + tie).item() == pytest.approx(1.0, abs=1e-12)
     assert min(win.item(), lose.item(), tie.item()) >= 0.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(d=st.floats(-50.0, 50.0), loss_type=st.sampled_from(TIE_LOSS_TYPES), excess=st.floats(1e-3, 20.0))
+def test_tie_loss_is_symmetric_and_smallest_at_zero_margin(d, loss_type, excess):
+    # A tie says neither answer is better: the loss pulls d towards 0 from either side.
+    strength = 1.0 + excess if loss_type == "rao_kupper" else excess
+    margins = torch.tensor([d, -d, 0.0], dtype=torch.float64)
+    at_d, at_minus_d, at_zero = _tie_losses(margins, loss_type, strength, tie=True)
+    assert at_d.item() == pytest.approx(at_minus_d.item(), rel=1e-12, abs=1e-12)
+    assert at_zero <= at_d
 
 
 def test_tie_losses_apply_the_tie_term_only_to_tied_pairs():
