@@ -32,8 +32,9 @@ class PreferencePair:
 
     def to_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {"prompt": self.prompt, "chosen": self.chosen, "rejected": self.rejected}
-        if self.meta or self.weight != 1.0:
-            row["meta"] = {**self.meta, "weight": self.weight}
+        meta = {**self.meta, "weight": self.weight} if self.weight != 1.0 else self.meta
+        if meta:
+            row["meta"] = meta
         if self.is_tie:
             row["tie"] = True
         return row

@@ -187,7 +187,7 @@ def kl_and_samples(
     The global RNG is left as it was, so evaluation never changes what training does next.
     """
     prompts = _distinct_prompts(pairs, items, num_samples)
-    if not prompts or max_new_tokens == 0:
+    if num_samples == 0 or max_new_tokens == 0 or not prompts:
         return None, []
     was_training = model.training
     model.eval()
