@@ -14,7 +14,9 @@ Notation, per pair i of a batch of B pairs (all tensors shape (B,)):
 ``per_sequence_loss.mean()``. Two TRL losses are batch-level: ``aot`` and ``aot_unpaired`` sort log-ratios across
 the batch and pair them by rank, so element i of their result is the loss of the i-th rank-matched pair, not of
 input pair i; only the batch mean is meaningful (and equals TRL's batch loss). ``bco_pair`` in TRL 1.16 no longer
-keeps a running mean of rewards: it is a plain per-pair loss.
+keeps a running mean of rewards: it is a plain per-pair loss. Nor does TRL 1.16's ``sigmoid`` read
+``label_smoothing`` any more (only robust, exo_pair and the aot losses do), so here a non-zero ε on any other loss
+is an error rather than a silently ignored setting.
 """
 
 from __future__ import annotations
