@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from annotate.api import importing
+from annotate.api import exports, importing
 
 urlpatterns = [
     path("campaigns/<slug:slug>/imports", importing.campaign_import, name="api_campaign_import"),
+    path("snapshots", exports.snapshots, name="api_snapshots"),
+    path("snapshots/<int:snapshot_id>", exports.snapshot_detail, name="api_snapshot_detail"),
+    path("snapshots/<int:snapshot_id>/files/<path:name>", exports.snapshot_file, name="api_snapshot_file"),
 ]

@@ -1,0 +1,83 @@
+"""Dataset snapshots over HTTP: create one (`POST /api/v1/snapshots`), list them, fetch their files."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404
+from django.urls import reverse
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from annotate import selectors
+from annotate.export_policy import ExportPolicy, PolicyError
+from annotate.models import Campaign, DatasetSnapshot
+from annotate.permissions import IsLead
+from annotate.services.exporting import ExportError, snapshot_create
+
+
+def _snapshot_json(request: Request, snapshot: DatasetSnapshot) -> dict:
+    names = [*snapshot.manifest.get("files", {}), "manifest.json"]
+    return {
+        "id": snapshot.id,
+        "version": snapshot.version,
+        "campaigns": [campaign.slug for campaign in snapshot.campaigns.all()],
+        "policy": snapshot.policy,
+        "counts": snapshot.manifest.get("counts", {}),
+        "manifest_sha256": snapshot.manifest_sha256,
+        "created_by": snapshot.created_by.username if snapshot.created_by else None,
+        "created_at": snapshot.created_at.isoformat(),
+        "files": {
+            name: request.build_absolute_uri(reverse("api_snapshot_file", args=[snapshot.id, name])) for name in names
+        },
+    }
+
+
+def _campaigns(slugs) -> list[Campaign]:
+    if not isinstance(slugs, list) or not slugs or not all(isinstance(slug, str) for slug in slugs):
+        raise ExportError("campaigns: expected a non-empty list of campaign slugs")
+    found = {c.slug: c for c in Campaign.objects.filter(slug__in=slugs).select_related("rubric")}
+    missing = [slug for slug in slugs if slug not in found]
+    if missing:
+        raise ExportError(f"campaigns: no campaign named {', '.join(missing)}")
+    return list(found.values())
+
+
+@api_view(["GET", "POST"])
+@permission_classes([IsLead])
+def snapshots(request: Request) -> Response:
+    """GET: every snapshot, newest first. POST {"campaigns": [slug, ...], "policy": {...}}: export a new one."""
+    if request.method == "GET":
+        return Response({"snapshots": [_snapshot_json(request, s) for s in selectors.snapshot_list()]})
+    data = request.data if isinstance(request.data, dict) else {}
+    try:
+        policy = ExportPolicy.from_dict(data.get("policy"))
+        snapshot = snapshot_create(campaigns=_campaigns(data.get("campaigns")), policy=policy, created_by=request.user)
+    except (PolicyError, ExportError) as exc:
+        return Response({"errors": [str(exc)]}, status=400)
+    return Response(_snapshot_json(request, snapshot), status=201)
+
+
+def _get(snapshot_id: int) -> DatasetSnapshot:
+    try:
+        return selectors.snapshot_get(snapshot_id=snapshot_id)
+    except DatasetSnapshot.DoesNotExist:
+        raise Http404("No such snapshot") from None
+
+
+@api_view(["GET"])
+@permission_classes([IsLead])
+def snapshot_detail(request: Request, snapshot_id: int) -> Response:
+    snapshot = _get(snapshot_id)
+    return Response({**_snapshot_json(request, snapshot), "manifest": snapshot.manifest})
+
+
+@api_view(["GET"])
+@permission_classes([IsLead])
+def snapshot_file(request: Request, snapshot_id: int, name: str) -> FileResponse:
+    snapshot = _get(snapshot_id)
+    try:
+        path = selectors.snapshot_file_path(snapshot=snapshot, name=name)
+    except FileNotFoundError:
+        raise Http404("No such file in this snapshot") from None
+    content_type = "application/json" if name.endswith(".json") else "application/x-ndjson"
+    return FileResponse(path.open("rb"), content_type=content_type, filename=name)

@@ -1,0 +1,145 @@
+"""A lead's export pages: the policy form with live counts, the snapshot list, one snapshot's manifest and files."""
+
+from __future__ import annotations
+
+import json
+from itertools import islice
+
+from django import forms
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from annotate import selectors
+from annotate.export_policy import REASONS, WEIGHT_MODES, WEIGHTINGS, ExportPolicy, PolicyError
+from annotate.models import Campaign, DatasetSnapshot
+from annotate.permissions import lead_required
+from annotate.services.exporting import ExportError, export_preview, snapshot_create
+
+PREVIEW_ROWS = 3
+
+
+class SnapshotPolicyForm(forms.Form):
+    campaigns = forms.ModelMultipleChoiceField(
+        queryset=Campaign.objects.select_related("rubric").order_by("slug"), widget=forms.CheckboxSelectMultiple
+    )
+    min_judgments = forms.IntegerField(
+        required=False, min_value=1, help_text="Judgments a pair needs; empty means each campaign's overlap"
+    )
+    min_agreement = forms.FloatField(
+        initial=ExportPolicy.min_agreement, min_value=0, max_value=1, help_text="Share the majority must reach"
+    )
+    weighting = forms.ChoiceField(
+        choices=[(w, w) for w in WEIGHTINGS],
+        initial=ExportPolicy.weighting,
+        help_text="reliability: weigh each reviewer by gold accuracy, else agreement with the majority",
+    )
+    weight = forms.ChoiceField(
+        choices=[(w, w) for w in WEIGHT_MODES],
+        initial=ExportPolicy.weight,
+        help_text="Per-pair training weight: the majority's share, or 1",
+    )
+    test_share = forms.FloatField(initial=ExportPolicy.test_share, min_value=0, max_value=0.99)
+    seed = forms.IntegerField(initial=ExportPolicy.seed)
+
+    def policy(self) -> ExportPolicy:
+        data = {key: value for key, value in self.cleaned_data.items() if key != "campaigns"}
+        return ExportPolicy.from_dict(data)
+
+
+def _clean(form: SnapshotPolicyForm) -> ExportPolicy | None:
+    """The policy, or None with the problem added to the form."""
+    if not form.is_valid():
+        return None
+    try:
+        return form.policy()
+    except PolicyError as exc:
+        form.add_error(None, str(exc))
+        return None
+
+
+@lead_required
+def export_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "annotate/exports/list.html", {"snapshots": selectors.snapshot_list()})
+
+
+@lead_required
+def export_new(request: HttpRequest) -> HttpResponse:
+    form = SnapshotPolicyForm(request.POST or None)
+    if request.method == "POST":
+        policy = _clean(form)
+        if policy is not None:
+            try:
+                snapshot = snapshot_create(
+                    campaigns=form.cleaned_data["campaigns"], policy=policy, created_by=request.user
+                )
+            except ExportError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"Snapshot v{snapshot.version} written.")
+                return redirect("export_detail", snapshot_id=snapshot.id)
+    status = 400 if form.is_bound else 200
+    return render(request, "annotate/exports/new.html", {"form": form}, status=status)
+
+
+@lead_required
+def export_preview_counts(request: HttpRequest) -> HttpResponse:
+    """The htmx fragment under the policy form: what an export with these knobs would hold."""
+    form = SnapshotPolicyForm(request.POST or request.GET or None)
+    policy = _clean(form) if form.is_bound else None
+    counts = None
+    if policy is not None:
+        counts = export_preview(campaigns=form.cleaned_data["campaigns"], policy=policy)
+    return render(request, "annotate/exports/_preview.html", {"form": form, "counts": counts, **_reason_rows(counts)})
+
+
+def _reason_rows(counts: dict | None) -> dict:
+    """(key, label, count) per exclusion reason, in the order the policy checks them."""
+    per_reason = (counts or {}).get("per_reason", {})
+    return {"reason_rows": [(key, REASONS.get(key, key), count) for key, count in per_reason.items()]}
+
+
+def _snapshot_or_404(snapshot_id: int) -> DatasetSnapshot:
+    try:
+        return selectors.snapshot_get(snapshot_id=snapshot_id)
+    except DatasetSnapshot.DoesNotExist:
+        raise Http404("No such snapshot") from None
+
+
+def _preview_rows(snapshot: DatasetSnapshot, name: str) -> list[str]:
+    try:
+        path = selectors.snapshot_file_path(snapshot=snapshot, name=name)
+    except FileNotFoundError:
+        return []
+    with path.open(encoding="utf-8") as handle:
+        return [json.dumps(json.loads(line), ensure_ascii=False, indent=2) for line in islice(handle, PREVIEW_ROWS)]
+
+
+@lead_required
+def export_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+    snapshot = _snapshot_or_404(snapshot_id)
+    manifest = snapshot.manifest
+    counts = manifest.get("counts", {})
+    per_reason = counts.get("per_reason", {})
+    chart = {"labels": [REASONS.get(r, r) for r in per_reason], "values": list(per_reason.values())}
+    context = {
+        "snapshot": snapshot,
+        "manifest": manifest,
+        "counts": counts,
+        **_reason_rows(counts),
+        "chart": chart,
+        "files": sorted(manifest.get("files", {}).items()),
+        "previews": [(name, _preview_rows(snapshot, name)) for name in ("train.jsonl", "test.jsonl", "ties.jsonl")],
+        "manifest_json": json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True),
+    }
+    return render(request, "annotate/exports/detail.html", context)
+
+
+@lead_required
+def export_file(request: HttpRequest, snapshot_id: int, name: str) -> FileResponse:
+    snapshot = _snapshot_or_404(snapshot_id)
+    try:
+        path = selectors.snapshot_file_path(snapshot=snapshot, name=name)
+    except FileNotFoundError:
+        raise Http404("No such file in this snapshot") from None
+    return FileResponse(path.open("rb"), as_attachment=True, filename=f"v{snapshot.version}-{name}")
