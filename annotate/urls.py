@@ -2,11 +2,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from annotate.views import dashboard, exports, home, importing
+from annotate.views import dashboard, escalations, exports, home, importing, reviewing
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("imports/", importing.import_upload, name="import_upload"),
+    path("review/<slug:slug>/", reviewing.review_campaign, name="review_campaign"),
+    path("review/<slug:slug>/<int:assignment_id>/submit", reviewing.review_submit, name="review_submit"),
+    path("review/<slug:slug>/<int:assignment_id>/skip", reviewing.review_skip, name="review_skip"),
+    path("review/<slug:slug>/undo", reviewing.review_undo, name="review_undo"),
+    path("escalations/", escalations.escalation_list, name="escalation_list"),
+    path("escalations/<int:judgment_id>/resolve", escalations.escalation_resolve, name="escalation_resolve"),
     path("quality/", dashboard.quality_index, name="quality_index"),
     path("quality/<slug:slug>/", dashboard.quality_campaign, name="quality_campaign"),
     path("quality/<slug:slug>/reviewers/<int:reviewer_id>/", dashboard.quality_reviewer, name="quality_reviewer"),

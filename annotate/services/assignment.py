@@ -86,6 +86,14 @@ def assign_next_pair(*, reviewer: AbstractBaseUser, campaign: Campaign) -> Assig
     )
 
 
+def has_work(*, reviewer: AbstractBaseUser, campaign: Campaign) -> bool:
+    """Whether `assign_next_pair` would give this reviewer something now (a read: nothing is leased)."""
+    if live_lease(reviewer=reviewer, campaign=campaign) is not None:
+        return True
+    locale_ids = list(Qualification.objects.filter(reviewer=reviewer).values_list("locale_id", flat=True))
+    return campaign.status == Campaign.Status.ACTIVE and _has_open_regular(reviewer, campaign, locale_ids)
+
+
 def _not_seen_by(reviewer: AbstractBaseUser) -> Q:
     # Any earlier assignment counts, skipped ones included: a skipped pair must not come straight back.
     return ~Q(Exists(Assignment.objects.filter(comparison=OuterRef("pk"), reviewer=reviewer)))
