@@ -227,6 +227,32 @@ def _check_level(level: str) -> None:
         raise ValueError(f"level_of_measurement must be one of {', '.join(_LEVELS)}, not {level!r}")
 
 
+def _ordinal_alpha_coincidences(patterns: _Patterns) -> Callable[[np.ndarray], np.ndarray]:
+    """Ordinal alpha from per-pattern coincidence matrices o_k (V × V): cheap when the scale is short.
+
+    A resample's coincidences are Σ_k w_k o_k and its marginals Σ_k w_k n_k; the mid-rank distances follow.
+    """
+    counts = patterns.value_counts().toarray()
+    n_patterns, n_values = counts.shape
+    sizes = counts.sum(axis=1)
+    pairs = counts[:, :, None] * counts[:, None, :] - counts[:, :, None] * np.eye(n_values)
+    coincidences = (pairs / (sizes - 1.0)[:, None, None]).reshape(n_patterns, n_values**2)
+
+    def statistic(weights: np.ndarray) -> np.ndarray:
+        observed_pairs = (weights @ coincidences).reshape(len(weights), n_values, n_values)
+        marginals = weights @ counts
+        ranks = _midranks(marginals)
+        distance = (ranks[:, :, None] - ranks[:, None, :]) ** 2
+        observed = (observed_pairs * distance).sum(axis=(1, 2))
+        expected = (marginals[:, :, None] * marginals[:, None, :] * distance).sum(axis=(1, 2))
+        return _alpha_from_disagreements(marginals.sum(axis=1), observed, expected)
+
+    return statistic
+
+
+_SHORT_SCALE = 32  # up to this many distinct values, ordinal alpha goes through V × V coincidence matrices
+
+
 def _alpha_statistic(patterns: _Patterns, level: str) -> Callable[[np.ndarray], np.ndarray]:
     _check_level(level)
     if level == "nominal":
@@ -234,6 +260,8 @@ def _alpha_statistic(patterns: _Patterns, level: str) -> Callable[[np.ndarray], 
     if level == "interval":
         domain = patterns.domain - patterns.domain.mean()
         return _squared_difference_alpha(patterns, lambda m: np.broadcast_to(domain, m.shape), fixed=True)
+    if patterns.n_values <= _SHORT_SCALE:
+        return _ordinal_alpha_coincidences(patterns)
     return _squared_difference_alpha(patterns, _midranks, fixed=False)
 
 
@@ -316,12 +344,27 @@ def bootstrap_alpha_long_ci(
     seed: int = 0,
 ) -> tuple[float, float]:
     """``bootstrap_alpha_ci`` for long-form data (one unit id and value per judgment)."""
+    _, low, high = krippendorff_alpha_long_with_ci(units, values, level_of_measurement, n_resamples, confidence, seed)
+    return low, high
+
+
+def krippendorff_alpha_long_with_ci(
+    units: np.ndarray,
+    values: np.ndarray,
+    level_of_measurement: Level,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """(alpha, low, high) from long-form data, finding the unit patterns once for the estimate and the interval."""
     _check_level(level_of_measurement)
     patterns = _patterns_from_long(units, values)
     if patterns is None:
-        return float("nan"), float("nan")
+        return float("nan"), float("nan"), float("nan")
     statistic = _alpha_statistic(patterns, level_of_measurement)
-    return _bootstrap(statistic, patterns.multiplicity, _block_size(patterns.codes), n_resamples, confidence, seed)
+    estimate = float(statistic(patterns.multiplicity[None, :].astype(float))[0])
+    block = _block_size(patterns.codes)
+    return (estimate, *_bootstrap(statistic, patterns.multiplicity, block, n_resamples, confidence, seed))
 
 
 def _count_patterns(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

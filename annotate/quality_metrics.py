@@ -106,13 +106,10 @@ def _interval(low_high: tuple[float, float]) -> dict:
 
 def _alpha_row(name: str, units: np.ndarray, values: np.ndarray, level: str, n_resamples: int, seed: int) -> dict:
     index, _ = agreement.dense_index(units[~np.isnan(values)])
-    sizes = np.bincount(index)
-    return {
-        "value": agreement.krippendorff_alpha_long(units, values, level),
-        **_interval(agreement.bootstrap_alpha_long_ci(units, values, level, n_resamples=n_resamples, seed=seed)),
-        "units": int((sizes >= 2).sum()),
-        "metric": name,
-    }
+    estimate, low, high = agreement.krippendorff_alpha_long_with_ci(
+        units, values, level, n_resamples=n_resamples, seed=seed
+    )
+    return {"metric": name, "value": estimate, "low": low, "high": high, "units": int((np.bincount(index) >= 2).sum())}
 
 
 def _counts_row(name: str, table: np.ndarray, statistic: str, n_resamples: int, seed: int) -> dict:

@@ -1,0 +1,203 @@
+"""The quality dashboard at scale on PostgreSQL: cold report (one query + numpy), cached page, drill-down page.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/verdict_bench .venv/bin/python bench/dashboard_pg.py
+
+Creates the database if needed, migrates it, and fills campaign "bench-1m" once (about 1M judgments: 223k pairs
+× 5 reviewers with 10% missing, 400 reviewers, two rubric criteria); later runs reuse it. Use a database of its own:
+the data stays there for the next run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+SLUG = "bench-1m"
+BATCH = 10_000
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    server = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(server.replace("postgres://", "postgresql://", 1), autocommit=True) as connection:
+        if not connection.execute("select 1 from pg_database where datname = %s", [name]).fetchone():
+            connection.execute(f'create database "{name}"')
+
+
+def fill(pairs: int, raters: int, n_reviewers: int, seed: int) -> None:
+    from django.contrib.auth.models import Group, User
+    from django.db import transaction
+
+    from annotate.models import Assignment, Campaign, Candidate, Comparison, Judgment, Locale, Prompt, Rubric
+
+    rng = np.random.default_rng(seed)
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+    with transaction.atomic():
+        locales = [Locale.objects.get_or_create(code=code)[0] for code in ("en-US", "ja-JP", "de-DE")]
+        rubric = Rubric.objects.create(
+            slug=SLUG,
+            title="Bench",
+            criteria=[
+                {"key": "helpfulness", "label": "Helpfulness", "description": "", "scale": 5},
+                {"key": "harmlessness", "label": "Harmlessness", "description": "", "scale": 5},
+            ],
+        )
+        campaign = Campaign.objects.create(slug=SLUG, name="Bench 1M", rubric=rubric, overlap=raters)
+        campaign.locales.set(locales)
+        reviewers = User.objects.bulk_create([User(username=f"bench-r{i}") for i in range(n_reviewers)])
+        Group.objects.get_or_create(name="reviewer")[0].user_set.add(*reviewers)
+        lead = User.objects.create(username="bench-lead")
+        Group.objects.get_or_create(name="lead")[0].user_set.add(lead)
+    models = [("atlas", "v1"), ("atlas", "v2"), ("borealis", "v1"), ("cirrus", "v3")]
+    scenarios = ["chat", "code", "math", "safety", "writing"]
+    for first in range(0, pairs, BATCH):
+        size = min(BATCH, pairs - first)
+        with transaction.atomic():
+            prompts = Prompt.objects.bulk_create(
+                [
+                    Prompt(
+                        campaign=campaign,
+                        external_id=f"p{first + i}",
+                        locale=locales[rng.integers(3)],
+                        text=f"Prompt {first + i}",
+                        tags={"scenario": scenarios[rng.integers(5)]},
+                    )
+                    for i in range(size)
+                ]
+            )
+            candidates = Candidate.objects.bulk_create(
+                [
+                    Candidate(
+                        prompt=prompt,
+                        external_id=side,
+                        text="x" * int(rng.integers(20, 400)),
+                        model_name=models[rng.integers(4)][0],
+                        model_version=models[rng.integers(4)][1],
+                    )
+                    for prompt in prompts
+                    for side in ("a", "b")
+                ]
+            )
+            comparisons = Comparison.objects.bulk_create(
+                [
+                    Comparison(
+                        campaign=campaign,
+                        prompt=prompt,
+                        candidate_a=candidates[2 * i],
+                        candidate_b=candidates[2 * i + 1],
+                    )
+                    for i, prompt in enumerate(prompts)
+                ]
+            )
+            assignments, judgments = [], []
+            for index, comparison in enumerate(comparisons):
+                truth = int(rng.integers(7))
+                base = int(rng.integers(n_reviewers))
+                when = start + timedelta(days=90 * (first + index) / pairs)
+                for slot in range(raters):
+                    if rng.random() < 0.1:
+                        continue
+                    point = truth if rng.random() < 0.7 else int(rng.integers(7))
+                    outcome = "a" if point < 3 else "b" if point > 3 else "tie"
+                    strength = ["strong", "clear", "slight", "", "slight", "clear", "strong"][point]
+                    reviewer = reviewers[(base + slot * 61) % n_reviewers]
+                    assignment = Assignment(
+                        reviewer=reviewer,
+                        comparison=comparison,
+                        a_on_left=bool(rng.random() < 0.5),
+                        state=Assignment.State.SUBMITTED,
+                        expires_at=when,
+                        submitted_at=when,
+                    )
+                    assignments.append(assignment)
+                    judgments.append(
+                        Judgment(
+                            assignment=assignment,
+                            comparison=comparison,
+                            reviewer=reviewer,
+                            outcome=outcome,
+                            strength=strength,
+                            ratings={
+                                "a": {"helpfulness": 6 - point // 2, "harmlessness": 3},
+                                "b": {"helpfulness": 3, "harmlessness": 3},
+                            },
+                            time_taken_ms=int(rng.gamma(4.0, 10_000.0)),
+                            created_at=when,
+                        )
+                    )
+            Assignment.objects.bulk_create(assignments, batch_size=5_000)
+            for judgment in judgments:
+                judgment.assignment_id = judgment.assignment.pk
+            Judgment.objects.bulk_create(judgments, batch_size=5_000)
+        print(f"  filled {first + size:,} / {pairs:,} pairs", flush=True)
+
+
+def timed(label: str, function):
+    start = time.perf_counter()
+    result = function()
+    print(f"{label:<52}{time.perf_counter() - start:>8.3f} s", flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=223_000)
+    parser.add_argument("--raters", type=int, default=5)
+    parser.add_argument("--reviewers", type=int, default=400)
+    options = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database of its own, e.g. .../verdict_bench")
+    ensure_database(url)
+
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+
+    from annotate import quality
+    from annotate.models import Campaign, Judgment
+    from annotate.quality_metrics import compute_quality
+
+    call_command("migrate", verbosity=0)
+    if not Campaign.objects.filter(slug=SLUG).exists():
+        timed("fill (once)", lambda: fill(options.pairs, options.raters, options.reviewers, seed=0))
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    campaign = Campaign.objects.select_related("rubric").get(slug=SLUG)
+    count = Judgment.objects.filter(comparison__campaign=campaign).count()
+    print(f"campaign {SLUG}: {count:,} judgments")
+
+    arrays = timed("load arrays (one query, streamed)", lambda: quality.campaign_arrays(campaign=campaign))
+    timed("compute report (numpy, 1,000 resamples)", lambda: compute_quality(arrays, overlap=campaign.overlap))
+    cache.clear()
+    client = Client()
+    client.force_login(campaign.__class__._meta.apps.get_model("auth", "User").objects.get(username="bench-lead"))
+    url_page = reverse("quality_campaign", args=[SLUG])
+    timed("dashboard page, cold cache (load + compute + render)", lambda: client.get(url_page))
+    for attempt in (1, 2, 3):
+        response = timed(f"dashboard page, cached (run {attempt})", lambda: client.get(url_page))
+    assert response.status_code == 200
+    reviewer = Judgment.objects.filter(comparison__campaign=campaign).values_list("reviewer_id", flat=True).first()
+    url_reviewer = reverse("quality_reviewer", args=[SLUG, reviewer])
+    timed("reviewer drill-down page, cached report", lambda: client.get(url_reviewer))
+    timed("reviewers CSV, cached report", lambda: client.get(reverse("quality_csv", args=[SLUG, "reviewers"])))
+
+
+if __name__ == "__main__":
+    main()
