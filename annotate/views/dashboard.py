@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
 
 from annotate import quality
 from annotate.models import Campaign
@@ -107,12 +108,14 @@ def _campaign(slug: str) -> Campaign:
 
 
 @lead_required
+@require_GET
 def quality_index(request: HttpRequest) -> HttpResponse:
     campaigns = Campaign.objects.annotate(judgments=Count("comparisons__judgments")).order_by("slug")
     return render(request, "annotate/dashboard/index.html", {"campaigns": campaigns})
 
 
 @lead_required
+@require_GET
 def quality_campaign(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _campaign(slug)
     report = quality.campaign_report(campaign=campaign)
@@ -145,6 +148,7 @@ def _finite(value: float) -> float | None:
 
 
 @lead_required
+@require_GET
 def quality_reviewer(request: HttpRequest, slug: str, reviewer_id: int) -> HttpResponse:
     campaign = _campaign(slug)
     reviewer = get_object_or_404(get_user_model(), pk=reviewer_id)
@@ -197,6 +201,7 @@ def _csv_value(value):
 
 
 @lead_required
+@require_GET
 def quality_csv(request: HttpRequest, slug: str, table: str) -> HttpResponse:
     campaign = _campaign(slug)
     report = quality.campaign_report(campaign=campaign)

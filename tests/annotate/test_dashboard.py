@@ -16,12 +16,18 @@ import csv
 import io
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
 from annotate.models import Assignment, Judgment, ReviewerFlag
-from annotate.quality import campaign_report, compute_campaign_report, recent_judgments_with_majority
+from annotate.quality import (
+    campaign_arrays,
+    campaign_report,
+    compute_campaign_report,
+    recent_judgments_with_majority,
+)
 from tests.factories import (
     AssignmentFactory,
     CampaignFactory,
@@ -176,6 +182,16 @@ def test_slices_match_hand_computation(campaign):
         ("2026-03-03", 3),
         ("2026-03-04", 2),
     ]
+
+
+def test_arrays_come_from_one_query(campaign, django_assert_num_queries):
+    campaign.rubric  # noqa: B018 (loaded with the campaign by the views)
+    with django_assert_num_queries(1):
+        arrays = campaign_arrays(campaign=campaign)
+    assert len(arrays) == 8
+    assert set(arrays.locale.labels) == {"en-US", "ja-JP"}
+    assert sorted(arrays.ratings["overall"][~np.isnan(arrays.ratings["overall"])]) == [-2, -1, 0, 0, 1, 1, 2]
+    assert sorted(arrays.length_a.tolist()) == [7, 7, 10, 10, 10, 30, 30, 30]
 
 
 def test_report_is_cached_until_a_judgment_arrives(campaign, django_assert_num_queries):
