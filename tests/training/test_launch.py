@@ -71,12 +71,10 @@ def test_it_accepts_a_tie_loss_when_the_snapshot_has_ties(make_snapshot, tiny_ba
 
 
 def test_it_rejects_an_empty_snapshot(make_snapshot, tiny_base_model, lena, data_dir, sent):
+    snapshot = make_snapshot(train=0, test=0)
     with pytest.raises(services.RunRejected) as caught:
-        launch(make_snapshot(train=0, test=0), tiny_base_model, lena)
-    assert caught.value.errors == [
-        f"snapshot: v{TrainingRun.snapshot.field.related_model.objects.get().version} "
-        "has no training pairs; export one with judged pairs"
-    ]
+        launch(snapshot, tiny_base_model, lena)
+    assert caught.value.errors == [f"snapshot: v{snapshot.version} has no training pairs; export one with judged pairs"]
 
 
 def test_it_rejects_a_model_whose_folder_is_gone_or_outside_the_model_dirs(
