@@ -183,29 +183,3 @@ class TrainingRunFactory(factory.django.DjangoModelFactory):
     config = factory.LazyAttribute(lambda o: {"model_dir": o.base_model.path, "output_dir": o.output_dir, "beta": 0.1})
     output_dir = factory.Sequence(lambda n: f"/nonexistent/runs/run-{n}")
     total_steps = 30
-
-
-class BaseModelFactory(factory.django.DjangoModelFactory):
-    """A registered base model; point `path` at a real folder (e.g. the tiny model) for runs that train."""
-
-    class Meta:
-        model = "training.BaseModel"
-
-    name = factory.Sequence(lambda n: f"model-{n}")
-    path = factory.Sequence(lambda n: f"/nonexistent/models/model-{n}")
-    revision = "0" * 64
-    parameter_count = 1000
-
-
-class TrainingRunFactory(factory.django.DjangoModelFactory):
-    """A run row with a plausible resolved config; it is never queued (no task is sent)."""
-
-    class Meta:
-        model = "training.TrainingRun"
-
-    snapshot = None  # pass one: snapshots are made with files on disk (tests/training/conftest.py)
-    base_model = factory.SubFactory(BaseModelFactory)
-    preset = "quick"
-    config = factory.LazyAttribute(lambda o: {"model_dir": o.base_model.path, "output_dir": o.output_dir, "beta": 0.1})
-    output_dir = factory.Sequence(lambda n: f"/nonexistent/runs/run-{n}")
-    total_steps = 30
