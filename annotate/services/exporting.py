@@ -301,7 +301,7 @@ def _run(campaigns: Sequence[Campaign], policy: ExportPolicy, sink) -> ExportCou
     reliability = _reliability(campaign_ids, flags) if policy.weighting == "reliability" else {}
     conversational = _has_conversations(campaign_ids)
     counts = ExportCounts(reliability=reliability, conversational=conversational)
-    seen: set[str] = set()
+    seen: set[bytes] = set()  # 16 bytes per pair: the one structure that grows with the data
     for pair in _iter_pairs(campaign_ids):
         campaign = by_id[pair.row["campaign_id"]]
         locale = pair.row["prompt__locale__code"]
@@ -311,7 +311,7 @@ def _run(campaigns: Sequence[Campaign], policy: ExportPolicy, sink) -> ExportCou
             reason = "gold"
         else:
             texts = sorted((pair.row["candidate_a__text"], pair.row["candidate_b__text"]))
-            key = content_key(pair.prompt_key, *texts)
+            key = bytes.fromhex(content_key(pair.prompt_key, *texts))
             if key in seen:
                 reason = "duplicate"
             seen.add(key)

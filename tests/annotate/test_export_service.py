@@ -277,3 +277,12 @@ def test_other_campaigns_pairs_are_left_out(campaign, lena):
     snapshot = export([campaign], lena, test_share=0.0)
     assert [r["meta"]["pair_id"] for r in rows(snapshot, "train.jsonl")] == [mine.id]
     assert other.id not in reasons(snapshot)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_export_outside_a_transaction_reads_in_one_of_its_own(data_dir):
+    # On PostgreSQL this takes the repeatable-read path that commands, the API and pages use.
+    campaign = CampaignFactory(slug="committed", overlap=1)
+    judged(campaign, "a")
+    snapshot = snapshot_create(campaigns=[campaign], policy=ExportPolicy(test_share=0.0), created_by=None)
+    assert snapshot.manifest["counts"]["per_split"]["train"] == 1
