@@ -196,3 +196,16 @@ def test_command_names_what_is_wrong(campaign):
         call_command("export_snapshot", "--campaign", "nope")
     with pytest.raises(CommandError, match="test_share"):
         call_command("export_snapshot", "--campaign", "helpful", "--test-share", "1.5")
+
+
+def test_export_link_is_in_the_nav_for_leads_only(client_for, lena, alice):
+    assert reverse("export_list").encode() in client_for(lena).get(reverse("home")).content
+    assert reverse("export_list").encode() not in client_for(alice).get(reverse("home")).content
+
+
+def test_snapshot_list_queries_do_not_grow_with_snapshots(client_for, lena, campaign, django_assert_max_num_queries):
+    for _ in range(3):
+        snapshot_create(campaigns=[campaign], policy=ExportPolicy(), created_by=lena)
+    client = client_for(lena)
+    with django_assert_max_num_queries(6):
+        assert client.get(reverse("export_list")).status_code == 200
