@@ -51,7 +51,7 @@
     if (dialog()?.open) return;
     const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
     if (key === "Enter") {
-      if (event.target instanceof HTMLButtonElement || event.target instanceof HTMLAnchorElement || event.target instanceof HTMLSummaryElement) return;
+      if (event.target instanceof Element && event.target.closest("button, a, summary")) return;  // their own Enter
       event.preventDefault();
       submit();
     } else if (key in CHOICES) {
