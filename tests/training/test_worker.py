@@ -18,13 +18,15 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 ENDED = (TrainingRun.Status.SUCCEEDED, TrainingRun.Status.FAILED, TrainingRun.Status.CANCELLED)
 
 
-@pytest.fixture
-def worker(tmp_path, monkeypatch):
-    worker = Worker(tmp_path)
-    worker.route(train_run, monkeypatch)
-    worker.start()
-    yield worker
-    worker.stop()
+@pytest.fixture(scope="module")
+def worker(tmp_path_factory):
+    """One worker for the module (its start-up is most of a test's time); the kill test starts it again."""
+    worker = Worker(tmp_path_factory.mktemp("worker"))
+    with pytest.MonkeyPatch.context() as patch:
+        worker.route(train_run, patch)
+        worker.start()
+        yield worker
+        worker.kill()
 
 
 def status_of(run: TrainingRun) -> str:
@@ -36,7 +38,13 @@ def test_a_quick_run_trains_on_a_worker_and_its_report_and_adapter_are_served(
     worker, make_snapshot, tiny_base_model, tiny_model_dir, lena, data_dir, client_for, api_for
 ):
     snapshot = make_snapshot(train=16, test=6)
-    overrides = {"max_steps": 6, "eval_every": 3, "checkpoint_every": 3, "num_samples": 1, "sample_max_new_tokens": 8}
+    overrides = {
+        "max_steps": 4,
+        "eval_every": None,
+        "checkpoint_every": None,
+        "num_samples": 1,
+        "sample_max_new_tokens": 8,
+    }
     response = api_for(lena).post(
         "/api/v1/runs",
         {"snapshot": snapshot.id, "base_model": tiny_base_model.id, "preset": "quick", "overrides": overrides},
@@ -47,8 +55,8 @@ def test_a_quick_run_trains_on_a_worker_and_its_report_and_adapter_are_served(
 
     wait_for(lambda: status_of(run) in ENDED, timeout=90, message=worker.logs)
     assert run.status == TrainingRun.Status.SUCCEEDED, run.error + worker.logs()
-    assert (run.step, run.total_steps) == (6, 6)
-    assert list(RunMetric.objects.filter(run=run).values_list("step", flat=True)) == [1, 2, 3, 4, 5, 6]
+    assert (run.step, run.total_steps) == (4, 4)
+    assert list(RunMetric.objects.filter(run=run).values_list("step", flat=True)) == [1, 2, 3, 4]
     assert run.eval_report["num_pairs"] == 6 and 0.0 <= run.eval_report["preference_accuracy"] <= 1.0
 
     from peft import PeftModel
@@ -69,7 +77,7 @@ def test_a_killed_worker_leaves_a_failed_run_that_resumes_to_the_same_final_step
     worker, make_snapshot, tiny_base_model, lena, data_dir, client_for, settings
 ):
     settings.TRAINING_STALE_AFTER_S = 2.0
-    overrides = {"max_steps": 20, "checkpoint_every": 4, "eval_every": None, "num_samples": 0}
+    overrides = {"max_steps": 12, "checkpoint_every": 3, "eval_every": None, "num_samples": 0}
     run = services.run_launch(
         snapshot_id=make_snapshot(train=24, test=4).id,
         base_model_id=tiny_base_model.id,
@@ -77,10 +85,11 @@ def test_a_killed_worker_leaves_a_failed_run_that_resumes_to_the_same_final_step
         overrides=overrides,
         launched_by=lena,
     )
-    wait_for(lambda: (run.refresh_from_db() or run.checkpoint_step or 0) >= 4, timeout=90, message=worker.logs)
+    wait_for(lambda: (run.refresh_from_db() or run.checkpoint_step or 0) >= 3, timeout=90, message=worker.logs)
     worker.kill()
+    worker.start()  # a fresh worker boots while the old one's heartbeat goes stale
     run.refresh_from_db()
-    assert run.status == TrainingRun.Status.RUNNING and run.step < 20
+    assert run.status == TrainingRun.Status.RUNNING and run.step < 12
     killed_at = run.checkpoint_step
 
     lena_client = client_for(lena)
@@ -91,10 +100,9 @@ def test_a_killed_worker_leaves_a_failed_run_that_resumes_to_the_same_final_step
     )
     assert status_of(run) == TrainingRun.Status.FAILED
 
-    worker.start()
     lena_client.post(reverse("training:run_resume", args=[run.id]))
     wait_for(lambda: status_of(run) in ENDED, timeout=90, message=worker.logs)
     assert run.status == TrainingRun.Status.SUCCEEDED, run.error + worker.logs()
-    assert (run.step, run.total_steps) == (20, 20)
-    assert "resuming from the last checkpoint" in run.log and killed_at >= 4
-    assert list(RunMetric.objects.filter(run=run).values_list("step", flat=True)) == list(range(1, 21))
+    assert (run.step, run.total_steps) == (12, 12)
+    assert "resuming from the last checkpoint" in run.log and killed_at >= 3
+    assert list(RunMetric.objects.filter(run=run).values_list("step", flat=True)) == list(range(1, 13))

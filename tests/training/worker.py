@@ -59,14 +59,6 @@ class Worker:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
     def logs(self) -> str:
         return "\n".join(path.read_text()[-3000:] for path in sorted(self.log_dir.glob("worker-*.log")))
 
