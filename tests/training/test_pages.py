@@ -269,3 +269,13 @@ def test_report_json_round_trips_through_the_page_context(finished_run):
     context = report_context(run=finished_run)
     assert context["lift"] == pytest.approx(0.25)
     assert json.dumps(context) and Path(finished_run.output_dir).is_dir()
+
+
+def test_the_snapshot_page_links_to_training_on_it(client_for, lena, data_dir):
+    from annotate.export_policy import ExportPolicy
+    from annotate.services.exporting import snapshot_create
+    from tests.factories import CampaignFactory
+
+    snapshot = snapshot_create(campaigns=[CampaignFactory()], policy=ExportPolicy(), created_by=None)
+    html = client_for(lena).get(reverse("export_detail", args=[snapshot.id])).content.decode()
+    assert f'href="{reverse("training:run_new")}?snapshot={snapshot.id}"' in html
