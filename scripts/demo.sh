@@ -3,7 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-mkdir -p var/broker/processed var/broker/control
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo
 for command in $($PY manage.py help --commands | grep '^seed_demo_'); do $PY manage.py "$command"; done
