@@ -28,7 +28,7 @@ def _pairs(n: int, *, seed: int, locales=("en-US", "ja-JP")) -> list[dict]:
                 "prompt": text(6).capitalize() + "?",
                 "chosen": "Yes, " + text(8) + ".",
                 "rejected": "No " + text(5),
-                "meta": {"locale": locales[i % len(locales)], "tags": ["factual" if i % 3 else "creative"]},
+                "meta": {"locale": locales[i % len(locales)], "tags": {"scenario": "factual" if i % 3 else "creative"}},
             }
         )
     return rows

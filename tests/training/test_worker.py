@@ -58,6 +58,8 @@ def test_a_quick_run_trains_on_a_worker_and_its_report_and_adapter_are_served(
     assert (run.step, run.total_steps) == (4, 4)
     assert list(RunMetric.objects.filter(run=run).values_list("step", flat=True)) == [1, 2, 3, 4]
     assert run.eval_report["num_pairs"] == 6 and 0.0 <= run.eval_report["preference_accuracy"] <= 1.0
+    assert set(run.eval_report["slices"]["locale"]) == {"en-US", "ja-JP"}
+    assert set(run.eval_report["slices"]["tag"]) == {"scenario=factual", "scenario=creative"}
 
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
