@@ -249,3 +249,13 @@ def test_a_lead_resolves_an_escalation_from_the_queue(client_for, lena, escalati
 def test_the_escalations_link_is_in_the_nav_for_leads_only(client_for, alice, lena):
     assert reverse("escalation_list") not in client_for(alice).get(reverse("home")).content.decode()
     assert reverse("escalation_list") in client_for(lena).get(reverse("home")).content.decode()
+
+
+def test_guidelines_render_markdown_and_escape_html(client_for, alice):
+    rubric = rubric_with({"key": "overall", "label": "Overall", "scale": 5})
+    rubric.guidelines = "# Judge\n\nPrefer **correct** answers.\n\n- *Tie*: equal\n- <script>alert(1)</script>"
+    rubric.save()
+    campaign, _ = campaign_with_pairs(1, rubric=rubric)
+    body = page(client_for(alice), campaign).content.decode()
+    assert "<h3>Judge</h3>" in body and "<strong>correct</strong>" in body and "<em>Tie</em>" in body
+    assert "<script>alert(1)</script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
