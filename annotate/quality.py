@@ -15,9 +15,9 @@ from itertools import islice
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Count, F, FloatField, Max, Q, TextField
+from django.db.models import Count, FloatField, Max, Q, TextField, Value
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast, Length
+from django.db.models.functions import Cast, Concat, Length
 
 from annotate.models import Campaign, Judgment, ReviewerFlag
 from annotate.quality_metrics import OUTCOMES, STRENGTHS, Coded, JudgmentArrays, compute_quality
@@ -59,10 +59,9 @@ def _judgment_rows(campaign: Campaign, criteria: list[str]):
         "tags": Cast("comparison__prompt__tags", TextField()),
         "length_a": Length("comparison__candidate_a__text"),
         "length_b": Length("comparison__candidate_b__text"),
-        "model_a": F("comparison__candidate_a__model_name"),
-        "version_a": F("comparison__candidate_a__model_version"),
-        "model_b": F("comparison__candidate_b__model_name"),
-        "version_b": F("comparison__candidate_b__model_version"),
+        # "name version" built by the database: one string per side instead of two.
+        "model_a": Concat("comparison__candidate_a__model_name", Value(" "), "comparison__candidate_a__model_version"),
+        "model_b": Concat("comparison__candidate_b__model_name", Value(" "), "comparison__candidate_b__model_version"),
     }
     for index, key in enumerate(criteria):
         for side in ("a", "b"):
@@ -116,16 +115,12 @@ def campaign_arrays(*, campaign: Campaign) -> JudgmentArrays:
             "locale": np.array([locales(code) for code in fields[8]], dtype=np.int64),
             "length_a": np.array(fields[n_base + 1], dtype=np.int64),
             "length_b": np.array(fields[n_base + 2], dtype=np.int64),
-            "model_a": np.array(
-                [models(f"{m} {v}".strip()) for m, v in zip(fields[n_base + 3], fields[n_base + 4], strict=True)]
-            ),
-            "model_b": np.array(
-                [models(f"{m} {v}".strip()) for m, v in zip(fields[n_base + 5], fields[n_base + 6], strict=True)]
-            ),
+            "model_a": np.array([models(label.strip()) for label in fields[n_base + 3]], dtype=np.int64),
+            "model_b": np.array([models(label.strip()) for label in fields[n_base + 4]], dtype=np.int64),
         }
         for index in range(len(criteria)):
-            a = np.array(fields[n_base + 7 + 2 * index], dtype=float)
-            b = np.array(fields[n_base + 8 + 2 * index], dtype=float)
+            a = np.array(fields[n_base + 5 + 2 * index], dtype=float)
+            b = np.array(fields[n_base + 6 + 2 * index], dtype=float)
             chunk[f"rating_{index}"] = a - b
         for name, values in chunk.items():
             columns.setdefault(name, []).append(values)
