@@ -55,7 +55,7 @@ def assign_next_pair(*, reviewer: AbstractBaseUser, campaign: Campaign) -> Assig
     if campaign.status != Campaign.Status.ACTIVE:
         return None
     # One reviewer's requests in turn: two tabs asking at once must not get two leases.
-    get_user_model().objects.select_for_update().filter(pk=reviewer.pk).exists()
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=reviewer.pk).exists()
     current = live_lease(reviewer=reviewer, campaign=campaign)
     if current is not None:
         return current
