@@ -11,7 +11,7 @@
       type: "line",
       data: {
         datasets: [
-          { label: "train", data: [], borderColor: "#3451d1", pointRadius: 0, borderWidth: 1.5 },
+          { label: "train", data: [], borderColor: "#3451d1", pointRadius: 2, borderWidth: 1.5 },
           { label: "eval", data: [], borderColor: "#c27c0e", pointRadius: 3, showLine: true, spanGaps: true },
         ],
       },
