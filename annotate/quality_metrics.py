@@ -32,6 +32,7 @@ OUTCOMES = ("a", "b", "tie", "both_bad", "escalate")
 STRENGTHS = ("slight", "clear", "strong")
 SECONDS_PER_DAY = 86_400
 DAILY_SPAN_DAYS = 62  # longer campaigns are sliced by week
+MAX_SLICES = 30  # per locale list or tag key
 
 HEADLINE_COLUMNS = ("metric", "value", "low", "high", "units")
 CRITERION_COLUMNS = ("criterion", "alpha", "low", "high", "units")
@@ -224,10 +225,12 @@ def _slice_row(name: str, arrays: JudgmentArrays, mask: np.ndarray) -> dict:
 
 
 def coded_slices(arrays: JudgmentArrays, coded: Coded, prefix: str = "") -> list[dict]:
-    rows = []
-    for code in np.unique(coded.codes[coded.codes >= 0]):
-        rows.append(_slice_row(prefix + coded.labels[code], arrays, coded.codes == code))
-    return rows
+    """One row per value, most judged first; only the MAX_SLICES most frequent values (ids in tags are not slices)."""
+    frequency = np.bincount(coded.codes[coded.codes >= 0], minlength=len(coded.labels))
+    order = np.argsort(-frequency, kind="stable")[:MAX_SLICES]
+    return [
+        _slice_row(prefix + coded.labels[code], arrays, coded.codes == code) for code in order if frequency[code] > 0
+    ]
 
 
 def time_buckets(arrays: JudgmentArrays) -> tuple[str, np.ndarray]:

@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from annotate.agreement import cohen_kappa
-from annotate.quality_metrics import Coded, JudgmentArrays, compute_quality, ordinal_values, time_buckets
+from annotate.quality_metrics import (
+    MAX_SLICES,
+    Coded,
+    JudgmentArrays,
+    coded_slices,
+    compute_quality,
+    ordinal_values,
+    time_buckets,
+)
 from annotate.quality_reviewers import leave_one_out_majority, pairwise_kappas, reviewer_rows, two_sided_binomial_p
 
 A, B, TIE, BOTH_BAD, ESCALATE = range(5)
@@ -145,3 +153,13 @@ def test_single_judgment_gives_nan_agreement_not_an_error() -> None:
     assert all(np.isnan(value) for value in values.values())
     assert report["reviewer_rows"][0]["judgments"] == 1
     assert report["kappas"] == []
+
+
+def test_tag_slices_keep_the_most_frequent_values_first_and_cap_their_number() -> None:
+    n = 100
+    # Value i of "id" occurs once (a per-prompt id: not a useful slice), "kind" has two values.
+    arrays = make(list(range(n)), list(range(n)), [A] * n)
+    ids = Coded(np.arange(n), [f"p{i}" for i in range(n)])
+    kinds = Coded(np.r_[np.zeros(30, dtype=int), np.ones(70, dtype=int)], ["rare", "common"])
+    assert len(coded_slices(arrays, ids)) == MAX_SLICES
+    assert [row["slice"] for row in coded_slices(arrays, kinds, "kind=")] == ["kind=common", "kind=rare"]
