@@ -155,12 +155,33 @@ def campaign_for_reviewer(*, reviewer: AbstractBaseUser, slug: str) -> Campaign 
     return campaigns_for_reviewer(reviewer=reviewer).filter(slug=slug).first()
 
 
+def latest_judgment_as_submitted(*, reviewer: AbstractBaseUser) -> dict:
+    """The reviewer's latest judgment in the form's own terms (left/right), to refill the form after an undo."""
+    judgment = Judgment.objects.filter(reviewer=reviewer).select_related("assignment").order_by("-created_at", "-id")
+    judgment = judgment.first()
+    if judgment is None:
+        return {}
+    a_on_left = judgment.assignment.a_on_left
+    left, right = ("a", "b") if a_on_left else ("b", "a")
+    if judgment.outcome in (Outcome.A, Outcome.B):
+        choice = "left" if (judgment.outcome == Outcome.A) == a_on_left else "right"
+    else:
+        choice = judgment.outcome
+    ratings = judgment.ratings or {}
+    return {
+        "choice": choice,
+        "strength": judgment.strength,
+        "critique": judgment.critique,
+        "ratings": {"left": ratings.get(left, {}), "right": ratings.get(right, {})},
+    }
+
+
 def open_escalations() -> QuerySet[Judgment]:
     """Escalated judgments no lead has resolved yet, oldest first, with what the queue page shows."""
     return (
         Judgment.objects.filter(outcome=Outcome.ESCALATE, resolution__isnull=True)
-        .select_related("reviewer", "comparison__campaign", "comparison__prompt", "comparison__candidate_a")
-        .select_related("comparison__candidate_b")
+        .select_related("reviewer", "assignment", "comparison__campaign", "comparison__prompt")
+        .select_related("comparison__candidate_a", "comparison__candidate_b")
         .order_by("created_at", "id")
     )
 

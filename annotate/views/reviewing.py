@@ -142,6 +142,7 @@ def review_skip(request: HttpRequest, slug: str, assignment_id: int) -> HttpResp
 def review_undo(request: HttpRequest, slug: str) -> HttpResponse:
     """Take back the last judgment (60 s) and show that pair again, its lease renewed."""
     campaign = _campaign_or_404(request, slug)
+    previous = review_selectors.latest_judgment_as_submitted(reviewer=request.user)
     try:
         assignment = undo_last_judgment(reviewer=request.user)
     except UndoUnavailable as refused:
@@ -155,7 +156,9 @@ def review_undo(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("review_campaign", slug=assignment.comparison.campaign.slug)
     if not request.htmx:
         return redirect("review_campaign", slug=campaign.slug)
-    return _render(request, campaign, assignment, notice="Judgment taken back: judge this pair again.")
+    return _render(
+        request, campaign, assignment, submitted=previous, notice="Judgment taken back: change it and submit again."
+    )
 
 
 def _int(value: str | None) -> int:

@@ -173,7 +173,9 @@ def test_undo_within_a_minute_shows_the_same_pair_again(client_for, alice, campa
     first = Assignment.objects.get(reviewer=alice)
     assert "Undo last submission" in post_judgment(client, campaign, first).content.decode()
     response = client.post(reverse("review_undo", args=[campaign.slug]), **HTMX)
-    assert f'data-assignment="{first.pk}"' in response.content.decode()
+    body = response.content.decode()
+    assert f'data-assignment="{first.pk}"' in body
+    assert 'value="left" data-key="1" checked' in body and 'value="clear" data-key="x" checked' in body
     assert not Judgment.objects.exists()
     # A full reload keeps showing the re-opened pair until it is judged again.
     assert f'data-assignment="{first.pk}"' in page(client, campaign).content.decode()
