@@ -163,3 +163,66 @@ def test_tag_slices_keep_the_most_frequent_values_first_and_cap_their_number() -
     kinds = Coded(np.r_[np.zeros(30, dtype=int), np.ones(70, dtype=int)], ["rare", "common"])
     assert len(coded_slices(arrays, ids)) == MAX_SLICES
     assert [row["slice"] for row in coded_slices(arrays, kinds, "kind=")] == ["kind=common", "kind=rare"]
+
+
+def random_campaign(seed: int, n_pairs: int = 60, n_reviewers: int = 5) -> JudgmentArrays:
+    rng = np.random.default_rng(seed)
+    cells = [(r, c) for c in range(n_pairs) for r in range(n_reviewers) if rng.random() < 0.7]
+    reviewer, comparison = (np.array(side) for side in zip(*cells, strict=True))
+    outcome = rng.choice([A, A, B, TIE, BOTH_BAD, ESCALATE], size=len(cells))
+    return make(
+        (reviewer * 7 + 1).tolist(),
+        (comparison * 3 + 2).tolist(),
+        outcome.tolist(),
+        a_on_left=(rng.random(len(cells)) < 0.5).tolist(),
+        time_ms=rng.integers(1_000, 90_000, len(cells)).tolist(),
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pairwise_kappas_match_cohen_kappa_on_shared_items(seed: int) -> None:
+    arrays = random_campaign(seed)
+    pairs = pairwise_kappas(arrays, min_shared=1)
+    assert pairs
+    for pair in pairs:
+        answered = arrays.outcome < 4
+        first = dict(
+            zip(
+                arrays.comparison[answered & (arrays.reviewer == pair["reviewer_a"])],
+                arrays.outcome[answered & (arrays.reviewer == pair["reviewer_a"])],
+                strict=True,
+            )
+        )
+        second = dict(
+            zip(
+                arrays.comparison[answered & (arrays.reviewer == pair["reviewer_b"])],
+                arrays.outcome[answered & (arrays.reviewer == pair["reviewer_b"])],
+                strict=True,
+            )
+        )
+        shared = sorted(set(first) & set(second))
+        assert pair["shared"] == len(shared)
+        expected = cohen_kappa([first[c] for c in shared], [second[c] for c in shared])
+        assert pair["kappa"] == pytest.approx(expected, nan_ok=True)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_reviewer_medians_and_shares_match_a_plain_loop(seed: int) -> None:
+    arrays = random_campaign(seed)
+    for row in reviewer_rows(arrays):
+        mine = arrays.reviewer == row["reviewer"]
+        assert row["judgments"] == mine.sum()
+        assert row["median_seconds"] == pytest.approx(np.median(arrays.time_ms[mine]) / 1000)
+        decided = mine & ((arrays.outcome == A) | (arrays.outcome == B))
+        left = decided & ((arrays.outcome == A) == arrays.a_on_left)
+        assert row["left_share"] == pytest.approx(left.sum() / decided.sum())
+        assert row["escalate_share"] == pytest.approx((arrays.outcome[mine] == ESCALATE).mean())
+
+
+def test_binomial_p_equals_scipy_binomtest() -> None:
+    from scipy.stats import binomtest
+
+    trials = np.array([n for n in range(1, 31) for _ in range(n + 1)])
+    successes = np.array([k for n in range(1, 31) for k in range(n + 1)])
+    expected = [binomtest(int(k), int(n), 0.5).pvalue for k, n in zip(successes, trials, strict=True)]
+    np.testing.assert_allclose(two_sided_binomial_p(successes, trials), expected, rtol=1e-9)
