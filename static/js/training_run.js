@@ -45,7 +45,22 @@
     }
   }
 
+  // The report's reward histogram, when the engine provides one: {"edges": [n+1], "<series>": [n counts], ...}.
+  function drawDistribution() {
+    const source = document.getElementById("reward-distribution");
+    const canvas = document.getElementById("chart-distribution");
+    if (!source || !canvas) return;
+    const data = JSON.parse(source.textContent);
+    const labels = data.edges.slice(0, -1).map((edge, i) => ((edge + data.edges[i + 1]) / 2).toFixed(3));
+    const colours = ["#3451d1", "#c0392b", "#1f8a4c", "#c27c0e"];
+    const datasets = Object.keys(data)
+      .filter((key) => key !== "edges")
+      .map((key, i) => ({ label: key, data: data[key], backgroundColor: colours[i % colours.length] + "99" }));
+    new Chart(canvas, { type: "bar", data: { labels, datasets }, options: { animation: false } });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    if (typeof Chart !== "undefined") drawDistribution();
     const root = document.getElementById("run-charts");
     if (!root || typeof Chart === "undefined") return;
     for (const [name, id] of Object.entries(CHARTS)) charts[name] = makeChart(document.getElementById(id));
