@@ -51,6 +51,9 @@ class TrainingRun(models.Model):
     latest_metrics = models.JSONField(default=dict, blank=True)
     checkpoint_step = models.PositiveIntegerField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempt = models.PositiveIntegerField(
+        default=0, help_text="Counted up by each claim; a worker writes only while its attempt is the current one"
+    )
     cancel_requested = models.BooleanField(default=False)
     resume = models.BooleanField(default=False, help_text="Continue from the last checkpoint when next executed")
     error = models.TextField(blank=True)

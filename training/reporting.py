@@ -49,11 +49,19 @@ def _summary(step: int, total: int | None, metrics: dict[str, Any]) -> str:
 class DatabaseReporter:
     """Implements training.engine.Reporter for one TrainingRun row."""
 
-    def __init__(self, *, run_id: int, interval_s: float = 0.5, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        *,
+        run_id: int,
+        attempt: int | None = None,
+        interval_s: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.run_id = run_id
         self.interval_s = interval_s
         self.clock = clock
-        run = TrainingRun.objects.only("log", "latest_metrics").get(id=run_id)
+        run = TrainingRun.objects.only("log", "latest_metrics", "attempt").get(id=run_id)
+        self.attempt = run.attempt if attempt is None else attempt
         self._lines = run.log.splitlines()
         self._latest: dict[str, Any] = dict(run.latest_metrics or {})
         self._pending: list[RunMetric] = []
@@ -89,9 +97,15 @@ class DatabaseReporter:
     def should_stop(self) -> bool:
         if not self._stop and self.clock() - self._last_check >= self.interval_s:
             self._last_check = self.clock()
-            row = TrainingRun.objects.filter(id=self.run_id).values("cancel_requested", "status").first()
-            # Stop too when the run is no longer ours (declared lost meanwhile): a checkpoint is saved on the way out.
-            self._stop = row is None or row["cancel_requested"] or row["status"] != TrainingRun.Status.RUNNING
+            row = TrainingRun.objects.filter(id=self.run_id).values("cancel_requested", "status", "attempt").first()
+            # Stop too when the run is no longer ours (declared lost, maybe resumed elsewhere): a checkpoint is saved
+            # on the way out.
+            self._stop = (
+                row is None
+                or row["cancel_requested"]
+                or row["status"] != TrainingRun.Status.RUNNING
+                or row["attempt"] != self.attempt
+            )
         return self._stop
 
     def checkpoint(self, step: int, path: str) -> None:
@@ -119,11 +133,12 @@ class DatabaseReporter:
         if self._checkpoint_step is not None:
             fields["checkpoint_step"] = self._checkpoint_step
         with transaction.atomic():
-            if self._pending:
+            current = TrainingRun.objects.filter(id=self.run_id, attempt=self.attempt).update(**fields)
+            if current and self._pending:
                 RunMetric.objects.bulk_create(
                     self._pending, update_conflicts=True, unique_fields=["run", "step"], update_fields=["metrics"]
                 )
-            TrainingRun.objects.filter(id=self.run_id).update(**fields)
+        self._stop = self._stop or not current
         self._pending = []
         self._last_write = self.clock()
 
@@ -131,8 +146,9 @@ class DatabaseReporter:
 class Heartbeat:
     """A daemon thread that stamps `heartbeat_at` every `every_s` seconds while the run is running."""
 
-    def __init__(self, *, run_id: int, every_s: float):
+    def __init__(self, *, run_id: int, attempt: int, every_s: float):
         self.run_id = run_id
+        self.attempt = attempt
         self.every_s = every_s
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-run-{run_id}", daemon=True)
@@ -149,9 +165,9 @@ class Heartbeat:
         try:
             while not self._stopped.wait(self.every_s):
                 try:
-                    TrainingRun.objects.filter(id=self.run_id, status=TrainingRun.Status.RUNNING).update(
-                        heartbeat_at=timezone.now()
-                    )
+                    TrainingRun.objects.filter(
+                        id=self.run_id, attempt=self.attempt, status=TrainingRun.Status.RUNNING
+                    ).update(heartbeat_at=timezone.now())
                 except DatabaseError:
                     close_old_connections()  # a locked or dropped connection: try again next beat
         finally:

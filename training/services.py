@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from annotate import selectors as annotate_selectors
@@ -254,14 +255,15 @@ def run_claim(*, run_id: int) -> bool:
     """queued → running by conditional update: a second delivery of the same task claims nothing."""
     now = timezone.now()
     claimed = TrainingRun.objects.filter(id=run_id, status=TrainingRun.Status.QUEUED).update(
-        status=TrainingRun.Status.RUNNING, started_at=now, heartbeat_at=now, error=""
+        status=TrainingRun.Status.RUNNING, started_at=now, heartbeat_at=now, error="", attempt=F("attempt") + 1
     )
     return claimed == 1
 
 
-def _finish(run_id: int, status: str, **fields: Any) -> None:
-    # Only a run still running is finished: a sweep may have marked it lost meanwhile, and that stands.
-    TrainingRun.objects.filter(id=run_id, status=TrainingRun.Status.RUNNING).update(
+def _finish(run_id: int, attempt: int, status: str, **fields: Any) -> None:
+    # Only this attempt of a still-running run is finished: if it was declared lost (and maybe resumed) meanwhile,
+    # that decision stands.
+    TrainingRun.objects.filter(id=run_id, attempt=attempt, status=TrainingRun.Status.RUNNING).update(
         status=status, finished_at=timezone.now(), heartbeat_at=timezone.now(), **fields
     )
 
@@ -283,8 +285,8 @@ def run_execute(*, run_id: int) -> str | None:
     from training.reporting import DatabaseReporter, Heartbeat, json_safe
 
     run = TrainingRun.objects.get(id=run_id)
-    reporter = DatabaseReporter(run_id=run.id, interval_s=settings.TRAINING_PROGRESS_INTERVAL_S)
-    with Heartbeat(run_id=run.id, every_s=settings.TRAINING_HEARTBEAT_S):
+    reporter = DatabaseReporter(run_id=run.id, attempt=run.attempt, interval_s=settings.TRAINING_PROGRESS_INTERVAL_S)
+    with Heartbeat(run_id=run.id, attempt=run.attempt, every_s=settings.TRAINING_HEARTBEAT_S):
         try:
             config = EngineConfig.from_dict(run.config)
             files = run.data_files
@@ -296,17 +298,18 @@ def run_execute(*, run_id: int) -> str | None:
         except Exception as exc:  # any failure is recorded on the run; the task never retries
             reporter.note(f"failed: {type(exc).__name__}: {exc}")
             reporter.flush()
-            _finish(run.id, TrainingRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+            _finish(run.id, run.attempt, TrainingRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
             return TrainingRun.Status.FAILED
     if result.status == "cancelled":
         reporter.note(f"cancelled at step {result.final_step}")
         reporter.flush()
-        _finish(run.id, TrainingRun.Status.CANCELLED, step=result.final_step)
+        _finish(run.id, run.attempt, TrainingRun.Status.CANCELLED, step=result.final_step)
         return TrainingRun.Status.CANCELLED
     reporter.note(f"finished: {result.final_step} steps, report written")
     reporter.flush()
     _finish(
         run.id,
+        run.attempt,
         TrainingRun.Status.SUCCEEDED,
         step=result.final_step,
         total_steps=result.total_steps,

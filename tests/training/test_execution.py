@@ -177,3 +177,16 @@ def test_resume_queues_a_failed_run_again_to_continue_from_its_checkpoint(run, m
 def test_resume_refuses_a_run_that_is_still_going(run):
     with pytest.raises(services.RunRejected, match="only failed or cancelled runs can be resumed"):
         services.run_resume(run_id=run.id)
+
+
+def test_a_superseded_attempt_stops_and_writes_nothing(run, settings):
+    """A worker declared lost but still alive must not write over the resumed attempt."""
+    services.run_claim(run_id=run.id)
+    old = DatabaseReporter(run_id=run.id, interval_s=0.0, clock=FakeClock())
+    TrainingRun.objects.filter(id=run.id).update(status=Status.FAILED)
+    TrainingRun.objects.filter(id=run.id).update(status=Status.QUEUED)
+    services.run_claim(run_id=run.id)  # the resumed attempt
+    old.log(7, {"loss": 0.5})
+    run.refresh_from_db()
+    assert run.attempt == 2 and run.step == 0 and not RunMetric.objects.exists()
+    assert old.should_stop() is True
