@@ -65,7 +65,13 @@ def _distinct_rows(matrix: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarra
     n_cols = matrix.shape[1]
     if n_cols * np.log2(max(base, 2)) < 62:
         # Fast path: one int64 key per row, a 1-D unique instead of a row-wise one.
-        keys = matrix.astype(np.int64) @ (base ** np.arange(n_cols, dtype=np.int64))
+        powers = base ** np.arange(n_cols, dtype=np.int64)
+        keys = matrix.astype(np.int64) @ powers
+        if len(keys) and keys.max() < 4 * len(keys) + 1_000_000:
+            # Keys small enough to count: a bincount, and each distinct key decoded back into its row.
+            counts = np.bincount(keys)
+            distinct = np.flatnonzero(counts)
+            return (distinct[:, None] // powers) % base, counts[distinct]
         _, first, counts = np.unique(keys, return_index=True, return_counts=True)
         return matrix[first], counts
     return np.unique(matrix, axis=0, return_counts=True)
@@ -111,18 +117,19 @@ def _patterns_from_long(units: np.ndarray, values: np.ndarray) -> _Patterns | No
         raise ValueError("units and values must be 1-D arrays of the same length")
     present = ~np.isnan(values)
     unit_index, unit_ids = dense_index(units[present])
-    sizes = np.bincount(unit_index, minlength=len(unit_ids))
+    n_units = len(unit_ids)
+    sizes = np.bincount(unit_index, minlength=n_units)
     pairable = sizes[unit_index] >= 2
     if not pairable.any():
         return None
-    unit_index, _ = dense_index(unit_index[pairable])
+    unit_index = unit_index[pairable]
     domain, codes = _value_codes(values[present][pairable])
     n_values = len(domain)
-    n_pairable = int(unit_index.max()) + 1
-    if n_pairable * n_values <= 20_000_000:
+    if n_units * n_values <= 20_000_000:
         # Few values (outcomes, scales): a unit is its count vector, found by counting instead of sorting.
-        cells = np.bincount(unit_index * n_values + codes, minlength=n_pairable * n_values)
-        distinct, multiplicity = _distinct_rows(cells.reshape(n_pairable, n_values), int(sizes.max()) + 1)
+        cells = np.bincount(unit_index * n_values + codes, minlength=n_units * n_values)
+        cells = cells.reshape(n_units, n_values)[sizes >= 2]
+        distinct, multiplicity = _distinct_rows(cells, int(sizes.max()) + 1)
         return _Patterns(codes=_count_rows_to_codes(distinct), multiplicity=multiplicity, domain=domain)
     order = np.lexsort((codes, unit_index))
     unit_index, codes = unit_index[order], codes[order]

@@ -67,7 +67,7 @@ def synthetic_arrays(scale: np.ndarray, rng: np.random.Generator, n_reviewers: i
     )
 
 
-def timed(function, *args, repeat: int = 3, **kwargs) -> tuple[float, object]:
+def timed(function, *args, repeat: int = 5, **kwargs) -> tuple[float, object]:
     best, result = float("inf"), None
     for _ in range(repeat):
         start = time.perf_counter()
