@@ -17,7 +17,7 @@ import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,7 @@ class Pair:
     row: dict[str, Any]
     judgments: list[tuple] = field(default_factory=list)
 
-    @property
+    @cached_property
     def prompt_key(self) -> str:
         messages = self.row["prompt__messages"]
         if messages:
