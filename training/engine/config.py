@@ -56,6 +56,8 @@ class EngineConfig:
     lr_scheduler: str = "cosine"
     max_grad_norm: float = 1.0
     gradient_checkpointing: bool = False
+    # Run each pair's prompt once for both completions (a shared KV cache); off = TRL's concatenated forward.
+    share_prompt: bool = True
     seed: int = 42
     eval_every: int | None = None
     checkpoint_every: int | None = None

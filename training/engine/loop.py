@@ -81,16 +81,18 @@ def _steps_per_epoch(items: list[TokenizedPair], config: EngineConfig) -> int:
     return math.ceil(math.ceil(len(items) / config.batch_size) / config.grad_accum_steps)
 
 
-def _micro_batch(model, batch: dict[str, torch.Tensor], objective: Objective) -> tuple[torch.Tensor, dict]:
+def _micro_batch(
+    model, batch: dict[str, torch.Tensor], objective: Objective, *, share_prompt: bool = False
+) -> tuple[torch.Tensor, dict]:
     """Loss of one micro-batch (weighted mean over pairs) and the per-pair values the metrics need."""
-    logps, counts, mean_nll = sequence_logps(model, batch)
+    logps, counts, mean_nll = sequence_logps(model, batch, share_prompt=share_prompt)
     half = batch["weight"].numel()
     if "ref_chosen_logps" in batch:
         device = logps.device
         ref_chosen, ref_rejected = batch["ref_chosen_logps"].to(device), batch["ref_rejected_logps"].to(device)
     else:
         with torch.no_grad(), model.disable_adapter():
-            ref, _, _ = sequence_logps(model, batch)
+            ref, _, _ = sequence_logps(model, batch, share_prompt=share_prompt)
         ref_chosen, ref_rejected = ref[:half], ref[half:]
     per_pair = objective.per_pair(
         logps[:half],
@@ -226,7 +228,7 @@ def train_dpo(
         parts, losses = [], []
         for positions in micro_batches:
             batch = collate([items[i] for i in positions], pad_id)
-            loss, detached = _micro_batch(model, batch, objective)
+            loss, detached = _micro_batch(model, batch, objective, share_prompt=config.share_prompt)
             (loss / len(micro_batches)).backward()
             parts.append(detached)
             losses.append(float(loss.detach()))

@@ -88,24 +88,86 @@ def _completion_token_logps(hidden: torch.Tensor, labels: torch.Tensor, head: to
     return torch.cat(parts)
 
 
-def sequence_logps(model, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _prompt_lengths(input_ids: torch.Tensor, completion_mask: torch.Tensor) -> torch.Tensor | None:
+    """Per-pair prompt length when each pair's chosen and rejected rows start with the same prompt, else None."""
+    half = input_ids.size(0) // 2
+    starts = (completion_mask.cumsum(dim=1) == 0).sum(dim=1)  # leading prompt tokens per row
+    if not torch.equal(starts[:half], starts[half:]) or bool((starts[:half] < 1).any()):
+        return None
+    width = int(starts.max())
+    in_prompt = torch.arange(width, device=input_ids.device) < starts[:half, None]
+    if not torch.equal(input_ids[:half, :width] * in_prompt, input_ids[half:, :width] * in_prompt):
+        return None  # keep_end truncation cut the two prompts differently
+    return starts[:half]
+
+
+def _shared_prompt_logps(model, input_ids, attention_mask, prompt_lengths):
+    """Per-token completion log-probs (2B, C) and their mask, running each pair's prompt through the model once.
+
+    The prompt pass (B rows) fills a KV cache that is tiled to 2B rows (chosen then rejected); the completion pass
+    attends to it with positions continuing from each prompt's end. Position t's hidden state predicts token t + 1,
+    so a completion's first token is predicted from its prompt's last position.
+    """
+    backbone, head = _backbone_and_head(model)
+    half, device = prompt_lengths.size(0), input_ids.device
+    width = int(prompt_lengths.max())
+    prompt_attention = (torch.arange(width, device=device) < prompt_lengths[:, None]).long()
+    prompt_out = backbone(
+        input_ids=input_ids[:half, :width] * prompt_attention, attention_mask=prompt_attention, use_cache=True
+    )
+    tile = torch.cat([torch.arange(half, device=device)] * 2)
+    cache = prompt_out.past_key_values
+    cache.batch_select_indices(tile)
+    starts = prompt_lengths[tile]
+    lengths = attention_mask.sum(dim=1) - starts  # completion tokens per row
+    span = int(lengths.max())
+    offsets = torch.arange(span, device=device)
+    valid = offsets < lengths[:, None]
+    positions = starts[:, None] + offsets
+    tokens = input_ids.gather(1, positions.clamp(max=input_ids.size(1) - 1)) * valid
+    completion_out = backbone(
+        input_ids=tokens,
+        attention_mask=torch.cat([prompt_attention[tile], valid.long()], dim=1),
+        position_ids=positions,
+        past_key_values=cache,
+        use_cache=True,
+    )
+    last_prompt = prompt_out.last_hidden_state[torch.arange(half, device=device), prompt_lengths - 1][tile]
+    predictors = torch.cat([last_prompt[:, None], completion_out.last_hidden_state[:, :-1]], dim=1)
+    token_logps = _completion_token_logps(predictors[valid], tokens[valid], head)
+    return token_logps.new_zeros(valid.shape).masked_scatter(valid, token_logps), valid
+
+
+def sequence_logps(
+    model, batch: dict[str, torch.Tensor], *, share_prompt: bool = False
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Summed completion log-probs of every row of a collated batch.
 
     Returns (logps (2B,), completion token counts (2B,), mean NLL per chosen completion token (scalar)); rows
     0..B-1 are chosen, B..2B-1 rejected. Only the positions that predict a completion token go through the LM
     head: the prompt's logits are never computed.
+
+    With `share_prompt`, each pair's prompt goes through the model once instead of twice (a KV cache shared by its
+    two completions): the same values up to floating-point rounding, for fewer tokens of work. It falls back to
+    the concatenated pass when a pair's prompts differ (keep_end truncation) or gradient checkpointing is on.
     """
     backbone, head = _backbone_and_head(model)
     device = head.weight.device
     input_ids = batch["input_ids"].to(device)
     attention_mask = batch["attention_mask"].to(device)
     completion_mask = batch["completion_mask"].to(device)
-    hidden = backbone(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
-    # Position t predicts token t + 1: shift the labels and the mask left by one.
-    scored = completion_mask[:, 1:].bool()
-    token_logps = _completion_token_logps(hidden[:, :-1][scored], input_ids[:, 1:][scored], head)
-    # Back to (2B, L-1) with zeros elsewhere, summed along the sequence as TRL sums its per-token log-probs.
-    per_token = token_logps.new_zeros(scored.shape).masked_scatter(scored, token_logps)
+    prompt_lengths = None
+    if share_prompt and not getattr(backbone, "gradient_checkpointing", False):
+        prompt_lengths = _prompt_lengths(input_ids, completion_mask)
+    if prompt_lengths is not None:
+        per_token, scored = _shared_prompt_logps(model, input_ids, attention_mask, prompt_lengths)
+    else:
+        hidden = backbone(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
+        # Position t predicts token t + 1: shift the labels and the mask left by one.
+        scored = completion_mask[:, 1:].bool()
+        token_logps = _completion_token_logps(hidden[:, :-1][scored], input_ids[:, 1:][scored], head)
+        # Back to (2B, L-1) with zeros elsewhere, summed along the sequence as TRL sums its per-token log-probs.
+        per_token = token_logps.new_zeros(scored.shape).masked_scatter(scored, token_logps)
     logps = per_token.sum(dim=1)
     half = input_ids.size(0) // 2
     chosen_scored = scored[:half]
