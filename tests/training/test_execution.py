@@ -179,7 +179,7 @@ def test_resume_refuses_a_run_that_is_still_going(run):
         services.run_resume(run_id=run.id)
 
 
-def test_a_superseded_attempt_stops_and_writes_nothing(run, settings):
+def test_a_superseded_attempt_stops_and_writes_nothing(run):
     """A worker declared lost but still alive must not write over the resumed attempt."""
     services.run_claim(run_id=run.id)
     old = DatabaseReporter(run_id=run.id, interval_s=0.0, clock=FakeClock())
