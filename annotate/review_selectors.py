@@ -54,8 +54,18 @@ def assignment_for_reviewer(*, reviewer: AbstractBaseUser, assignment_id: int) -
     )
 
 
-def blind_pair(*, assignment: Assignment) -> BlindPair:
-    """The pair as shown: prompt, left and right by the assignment's order, and the rubric. One query."""
+def blind_pair(*, assignment: Assignment, campaign: Campaign | None = None) -> BlindPair:
+    """The pair as shown: prompt, left and right by the assignment's order, and the rubric.
+
+    No query when the assignment came from the assignment service (its comparison arrives with prompt and
+    candidates) and the campaign is given with its rubric; one query otherwise."""
+    comparison = assignment.comparison
+    cached = all(
+        field.is_cached(comparison)
+        for field in (Comparison.prompt.field, Comparison.candidate_a.field, Comparison.candidate_b.field)
+    )
+    if cached and campaign is not None and campaign.pk == comparison.campaign_id:
+        return _blind(assignment, comparison, campaign.rubric)
     comparison = (
         Comparison.objects.select_related("prompt", "candidate_a", "candidate_b", "campaign__rubric")
         .only(
@@ -74,6 +84,10 @@ def blind_pair(*, assignment: Assignment) -> BlindPair:
         )
         .get(pk=assignment.comparison_id)
     )
+    return _blind(assignment, comparison, comparison.campaign.rubric)
+
+
+def _blind(assignment: Assignment, comparison: Comparison, rubric) -> BlindPair:
     first, second = comparison.candidate_a, comparison.candidate_b
     if not assignment.a_on_left:
         first, second = second, first
@@ -84,7 +98,7 @@ def blind_pair(*, assignment: Assignment) -> BlindPair:
         messages=[m for m in messages if isinstance(m, dict)],
         left=Side("left", first.pk, first.text),
         right=Side("right", second.pk, second.text),
-        rubric=comparison.campaign.rubric,
+        rubric=rubric,
     )
 
 

@@ -24,7 +24,7 @@ def next_assignment(request: Request, slug: str) -> Response:
     assignment = assign_next_pair(reviewer=request.user, campaign=campaign)
     if assignment is None:
         return Response(status=204)
-    pair = review_selectors.blind_pair(assignment=assignment)
+    pair = review_selectors.blind_pair(assignment=assignment, campaign=campaign)
     return Response(
         {
             "assignment": assignment.pk,

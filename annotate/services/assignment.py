@@ -27,7 +27,8 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from annotate.models import Assignment, Campaign, Comparison, Qualification
@@ -38,7 +39,8 @@ SWEEP_BATCH = 100
 
 def live_lease(*, reviewer: AbstractBaseUser, campaign: Campaign) -> Assignment | None:
     return (
-        Assignment.objects.filter(
+        Assignment.objects.select_related("comparison__prompt", "comparison__candidate_a", "comparison__candidate_b")
+        .filter(
             reviewer=reviewer,
             state=Assignment.State.LEASED,
             expires_at__gt=timezone.now(),
@@ -81,7 +83,7 @@ def assign_next_pair(*, reviewer: AbstractBaseUser, campaign: Campaign) -> Assig
     return Assignment.objects.create(
         reviewer=reviewer,
         comparison=comparison,
-        a_on_left=balanced_a_on_left(comparison=comparison),
+        a_on_left=balanced_a_on_left(shown_a_left=comparison.shown_a_left, shown_b_left=comparison.shown_b_left),
         leased_at=now,
         expires_at=now + timedelta(minutes=campaign.lease_minutes),
     )
@@ -109,17 +111,13 @@ def _not_seen_by(reviewer: AbstractBaseUser) -> Q:
 
 
 def _open_regular(reviewer, campaign: Campaign, locale_ids: list[int]):
-    return (
-        Comparison.objects.filter(
-            _not_seen_by(reviewer),
-            campaign=campaign,
-            gold_outcome="",
-            taken__lt=campaign.overlap,
-            prompt__locale_id__in=locale_ids,
-        )
-        .order_by("-taken", "tiebreak")
-        .only("id", "campaign_id", "prompt_id", "candidate_a_id", "candidate_b_id", "gold_outcome")
-    )
+    return Comparison.objects.filter(
+        _not_seen_by(reviewer),
+        campaign=campaign,
+        gold_outcome="",
+        taken__lt=campaign.overlap,
+        prompt__locale_id__in=locale_ids,
+    ).order_by("-taken", "tiebreak")
 
 
 def _open_gold(reviewer, campaign: Campaign, locale_ids: list[int]):
@@ -136,19 +134,26 @@ def _has_open_regular(reviewer, campaign: Campaign, locale_ids: list[int]) -> bo
 
 
 def _claim(candidates) -> Comparison | None:
-    return candidates.select_for_update(skip_locked=True, of=("self",)).first()
-
-
-def balanced_a_on_left(*, comparison: Comparison) -> bool:
-    """The order this pair's held slots have shown less often; a coin flip when both are even."""
-    counts = dict(
-        Assignment.objects.filter(comparison=comparison, state__in=HELD_STATES)
-        .values_list("a_on_left")
-        .annotate(n=Count("id"))
-        .values_list("a_on_left", "n")
+    """Lock the first open pair nobody else is locking; it comes with what the page shows and its left/right counts
+    (SELECT-list subqueries run for the returned row only), so a new lease costs no further reads."""
+    return (
+        candidates.select_related("prompt", "candidate_a", "candidate_b")
+        .annotate(shown_a_left=_held_slots(a_on_left=True), shown_b_left=_held_slots(a_on_left=False))
+        .select_for_update(skip_locked=True, of=("self",))
+        .first()
     )
-    left, right = counts.get(True, 0), counts.get(False, 0)
-    return random.random() < 0.5 if left == right else left < right
+
+
+def _held_slots(*, a_on_left: bool):
+    held = Assignment.objects.filter(comparison=OuterRef("pk"), state__in=HELD_STATES, a_on_left=a_on_left)
+    return Coalesce(Subquery(held.values("comparison").annotate(n=Count("id")).values("n")[:1]), 0)
+
+
+def balanced_a_on_left(*, shown_a_left: int, shown_b_left: int) -> bool:
+    """The order this pair's held slots have shown less often; a coin flip when both are even."""
+    if shown_a_left == shown_b_left:
+        return random.random() < 0.5
+    return shown_a_left < shown_b_left
 
 
 def release_expired_leases() -> int:

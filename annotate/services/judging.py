@@ -127,8 +127,10 @@ def submit_judgment(
         .select_related("comparison__campaign__rubric")
         .get(pk=assignment.pk)
     )
+    # Read after the lock, in a statement of its own: joined into the locking query, a judgment committed by the
+    # transaction we waited for would stay invisible (PostgreSQL re-checks only the locked row).
     existing = Judgment.objects.filter(assignment=locked).first()
-    if existing is not None:
+    if existing is not None:  # a repeat (double click, client retry): answer with what was stored
         return existing, False
     clean, errors = _validate(assignment=locked, choice=choice, strength=strength, ratings=ratings, critique=critique)
     if errors:

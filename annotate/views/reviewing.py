@@ -72,7 +72,7 @@ def _render(
     status: int = 200,
 ) -> HttpResponse:
     submitted = submitted or {}
-    pair = review_selectors.blind_pair(assignment=assignment) if assignment else None
+    pair = review_selectors.blind_pair(assignment=assignment, campaign=campaign) if assignment else None
     context = {
         "campaign": campaign,
         "pair": pair,

@@ -144,5 +144,5 @@ def test_session_auth_works(client_for, alice, campaign):
 
 def test_the_next_call_uses_a_small_fixed_number_of_queries(api_for, alice, campaign, django_assert_num_queries):
     api = api_for(alice)
-    with django_assert_num_queries(13 + LEASE_SETTING):
+    with django_assert_num_queries(11 + LEASE_SETTING):
         assert api.post(next_url(campaign)).status_code == 200

@@ -83,14 +83,14 @@ def test_the_page_never_shows_another_reviewers_judgment(client_for, alice, bob)
 def test_the_full_page_uses_a_small_fixed_number_of_queries(client_for, alice, campaign, django_assert_num_queries):
     client = client_for(alice)
     page(client, campaign)  # lease once; later loads show the same lease
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         assert page(client, campaign).status_code == 200
 
 
 def test_the_fragment_is_the_compare_section_only(client_for, alice, campaign, django_assert_num_queries):
     client = client_for(alice)
     page(client, campaign)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         response = page(client, campaign, **HTMX)
     body = response.content.decode()
     assert body.lstrip().startswith('<section id="compare"') and "<html" not in body
@@ -102,7 +102,7 @@ def test_submitting_swaps_in_the_next_pair_leased_in_the_same_request(
     client = client_for(alice)
     page(client, campaign)
     first = Assignment.objects.get(reviewer=alice)
-    with django_assert_num_queries(27 + LEASE_SETTING):
+    with django_assert_num_queries(25 + LEASE_SETTING):
         response = post_judgment(client, campaign, first)
     assert response.status_code == 200
     judgment = Judgment.objects.get()
