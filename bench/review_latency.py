@@ -415,6 +415,7 @@ def main() -> None:
 
     connections.close_all()
 
+    load_before = os.getloadavg()[0]
     port = free_port()
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "access.log"
@@ -429,7 +430,8 @@ def main() -> None:
         server, server_errors = server_timings(log)
 
     print(f"\n{args.reviewers} reviewers, {args.workers} gunicorn workers, think {args.think_ms} ms: "
-          f"{judged:,} judgments in {elapsed:.1f} s ({judged / elapsed:.0f}/s)")  # fmt: skip
+          f"{judged:,} judgments in {elapsed:.1f} s ({judged / elapsed:.0f}/s); "
+          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after on {os.cpu_count()} CPUs")  # fmt: skip
     print(f"{'call':<10} {'n':>6}   server p50/p95/p99 ms   client p50/p95/p99 ms   target server p95")
     for kind in ("next", "judgment"):
         print(f"{kind:<10} {len(server[kind]):>6}   {percentiles(server[kind]):>23}   "

@@ -96,6 +96,27 @@
     (errors || document.getElementById("compare"))?.scrollIntoView({ block: errors ? "center" : "start" });
   });
 
+  // htmx leaves the page as it was on an error answer or a lost connection: say so instead of doing nothing.
+  function showProblem(message) {
+    const compare = document.getElementById("compare");
+    if (!compare) return;
+    let box = compare.querySelector("[data-problem]");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "flash flash-error";
+      box.setAttribute("role", "alert");
+      box.dataset.problem = "";
+      compare.prepend(box);
+    }
+    box.textContent = message;
+  }
+  document.addEventListener("htmx:responseError", (event) => {
+    showProblem(`The server answered ${event.detail.xhr.status}: nothing was saved. Reload the page to go on.`);
+  });
+  document.addEventListener("htmx:sendError", () => {
+    showProblem("No connection to the server: nothing was saved. Press Enter again to retry.");
+  });
+
   document.addEventListener("click", (event) => {
     if (event.target.closest?.("[data-shortcuts-button]")) toggleShortcuts();
   });
