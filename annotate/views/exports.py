@@ -19,8 +19,13 @@ from annotate.services.exporting import ExportError, export_preview, snapshot_cr
 PREVIEW_ROWS = 3
 
 
+class CampaignChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Campaign) -> str:
+        return f"{obj.name} ({obj.slug}, rubric {obj.rubric.slug} v{obj.rubric.version})"
+
+
 class SnapshotPolicyForm(forms.Form):
-    campaigns = forms.ModelMultipleChoiceField(
+    campaigns = CampaignChoices(
         queryset=Campaign.objects.select_related("rubric").order_by("slug"), widget=forms.CheckboxSelectMultiple
     )
     min_judgments = forms.IntegerField(
@@ -112,7 +117,7 @@ def _preview_rows(snapshot: DatasetSnapshot, name: str) -> list[str]:
     except FileNotFoundError:
         return []
     with path.open(encoding="utf-8") as handle:
-        return [json.dumps(json.loads(line), ensure_ascii=False, indent=2) for line in islice(handle, PREVIEW_ROWS)]
+        return [line.strip() for line in islice(handle, PREVIEW_ROWS)]
 
 
 @lead_required

@@ -1,0 +1,39 @@
+"""A lead exports a snapshot in a real browser: counts follow the knobs live, then the snapshot page draws its chart."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import CampaignFactory, ComparisonFactory, JudgmentFactory, PromptFactory, UserFactory
+
+
+@pytest.fixture
+def campaign(db, settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "data"
+    campaign = CampaignFactory(slug="autumn-eval", name="Autumn eval", overlap=3)
+    reviewers = [UserFactory(username=name, role="reviewer") for name in ("ada", "ben", "cy")]
+    for index in range(12):
+        comparison = ComparisonFactory(prompt=PromptFactory(campaign=campaign))
+        outcomes = ("a", "a", "a") if index % 3 else ("a", "a", "b")  # four pairs agree only 2 to 1
+        for reviewer, outcome in zip(reviewers, outcomes, strict=True):
+            JudgmentFactory(comparison=comparison, reviewer=reviewer, outcome=outcome)
+    return campaign
+
+
+def test_a_lead_tunes_the_policy_and_exports(page, live_server, lena, campaign, sign_in, screenshot):
+    sign_in(page, "lena")
+    page.click("nav >> text=Export")
+    page.click("text=New export")
+    page.check("text=Autumn eval")
+    page.wait_for_selector("text=12 of 12 pairs exported")
+    page.fill("input[name=min_agreement]", "0.9")
+    page.press("input[name=min_agreement]", "Tab")  # fires change
+    page.wait_for_selector("text=8 of 12 pairs exported")
+    assert page.locator("#count-low_agreement").inner_text() == "4"
+    screenshot(page, "export_new")
+    page.click("text=Export snapshot")
+    page.wait_for_selector("h1:has-text('Snapshot v1')")
+    page.wait_for_function("() => window.Chart && Chart.getChart('reason-chart') !== undefined")
+    assert page.locator("#reason-low_agreement").inner_text() == "4"
+    assert page.is_visible("text=train.jsonl: first rows")
+    screenshot(page, "export_snapshot")
