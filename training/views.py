@@ -7,6 +7,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from annotate import selectors as annotate_selectors
 from annotate.permissions import lead_required
 from training import selectors, services
 from training.forms import RegisterModelForm, RunForm
@@ -21,8 +22,12 @@ STOP_POLLING = 286
 @require_GET
 def run_list(request: HttpRequest) -> HttpResponse:
     services.runs_mark_lost()
-    runs = list(selectors.run_list()[:100])
-    return render(request, "training/run_list.html", {"runs": runs, "base_models": selectors.base_model_list()})
+    context = {
+        "runs": list(selectors.run_list()[:100]),
+        "base_model_count": selectors.base_model_list().count(),
+        "snapshots": list(annotate_selectors.snapshot_list()[:5]),
+    }
+    return render(request, "training/run_list.html", context)
 
 
 @lead_required

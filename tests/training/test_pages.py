@@ -67,11 +67,26 @@ def running_run(make_snapshot):
     return TrainingRunFactory(snapshot=make_snapshot(), status=Status.RUNNING, step=12, eta_seconds=125.0)
 
 
-def test_the_runs_list_shows_status_badges_and_a_link_to_launch(client_for, lena, finished_run, running_run):
-    page = client_for(lena).get(reverse("training:run_list"))
+def test_the_runs_list_shows_status_badges_and_links_to_train_on_snapshots(
+    client_for, lena, finished_run, running_run, django_assert_num_queries
+):
+    client = client_for(lena)
+    client.get(reverse("training:run_compare"))  # warm the session
+    with django_assert_num_queries(8):  # session, user, roles, lost sweep, runs, model count, snapshots (+campaigns)
+        page = client.get(reverse("training:run_list"))
     assert page.status_code == 200
     assert b'class="badge status-succeeded"' in page.content and b'class="badge status-running"' in page.content
-    assert reverse("training:run_new").encode() in page.content
+    snapshot = finished_run.snapshot
+    assert f'href="{reverse("training:run_new")}?snapshot={snapshot.id}">snapshot v{snapshot.version}<' in (
+        page.content.decode()
+    )
+
+
+def test_the_run_page_reads_in_a_fixed_number_of_queries(client_for, lena, finished_run, django_assert_num_queries):
+    client = client_for(lena)
+    client.get(reverse("training:run_compare"))
+    with django_assert_num_queries(5):
+        assert client.get(reverse("training:run_detail", args=[finished_run.id])).status_code == 200
 
 
 def test_reviewers_are_refused_every_training_page_and_endpoint(client_for, alice, finished_run):
