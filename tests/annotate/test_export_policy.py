@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from annotate.export_policy import (
     ExportPolicy,
@@ -132,3 +134,52 @@ def test_policy_from_dict_names_the_bad_knob():
         ExportPolicy.from_dict({"colour": "red"})
     with pytest.raises(PolicyError, match="weighting"):
         ExportPolicy.from_dict({"weighting": "loudest"})
+
+
+def _peer_decision(outcomes: list[str], min_judgments: int, min_agreement: float) -> tuple[str | None, str | None]:
+    """A plain restatement of the policy for unweighted votes: (outcome, reason)."""
+    from collections import Counter
+
+    if len(outcomes) < min_judgments:
+        return None, "too_few_judgments"
+    ranked = Counter(outcomes).most_common()
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        return None, "split_tie_vote"
+    winner, count = ranked[0]
+    if count / len(outcomes) < min_agreement:
+        return None, "low_agreement"
+    if winner == "both_bad":
+        return None, "both_bad"
+    return winner, None
+
+
+@given(
+    outcomes=st.lists(st.sampled_from(["a", "b", "tie", "both_bad"]), max_size=9),
+    min_judgments=st.integers(1, 5),
+    min_agreement=st.sampled_from([0.0, 0.5, 0.6, 2 / 3, 0.75, 1.0]),
+    weight=st.sampled_from(["agreement", "uniform"]),
+)
+def test_judge_pair_matches_a_plain_restatement_on_random_votes(outcomes, min_judgments, min_agreement, weight):
+    policy = ExportPolicy(min_agreement=min_agreement, weight=weight)
+    decision = judge_pair(votes(*outcomes), policy=policy, min_judgments=min_judgments)
+    assert (decision.outcome, decision.reason) == _peer_decision(outcomes, min_judgments, min_agreement)
+    if decision.exported:
+        assert 0 < decision.weight <= 1 and min_agreement <= decision.agreement + 1e-9
+        assert decision.strength == "clear" or decision.outcome == "tie"
+
+
+@given(
+    outcomes=st.lists(st.sampled_from(["a", "b", "tie"]), min_size=1, max_size=7),
+    scale=st.floats(0.1, 10),
+)
+def test_reliability_weighting_with_equal_weights_is_plain_majority(outcomes, scale):
+    cast = votes(*outcomes)
+    plain = judge_pair(cast, policy=POLICY, min_judgments=1)
+    weighted = judge_pair(
+        cast,
+        policy=ExportPolicy(weighting="reliability"),
+        min_judgments=1,
+        reliability={vote.reviewer_id: scale for vote in cast},
+    )
+    assert (weighted.outcome, weighted.reason) == (plain.outcome, plain.reason)
+    assert weighted.agreement == pytest.approx(plain.agreement)
