@@ -195,8 +195,8 @@ def run_launch(
     except ConfigError as exc:
         # A missing model is reported above in the user's terms (base_model), not as an engine path.
         errors += [e for e in exc.errors if not (e.startswith("model_dir:") and base_model is None)]
-    except TypeError as exc:  # a value of a type the dataclass cannot take at all
-        errors.append(f"config: {exc}")
+    except (TypeError, ValueError, AttributeError) as exc:  # a value of a type validation cannot even inspect
+        errors.append(f"config: a setting has a value of the wrong type ({exc})")
     else:
         config = engine_config.to_dict()
 

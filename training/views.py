@@ -81,10 +81,9 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
     services.runs_mark_lost()
     run = selectors.run_get(run_id=run_id)
     response = render(request, "training/_progress.html", _run_context(run))
-    if not run.is_active:
+    if not run.is_active and request.htmx:
         response.status_code = STOP_POLLING
-        if request.htmx:
-            response["HX-Refresh"] = "true"
+        response["HX-Refresh"] = "true"
     return response
 
 
