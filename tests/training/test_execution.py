@@ -190,3 +190,16 @@ def test_a_superseded_attempt_stops_and_writes_nothing(run):
     run.refresh_from_db()
     assert run.attempt == 2 and run.step == 0 and not RunMetric.objects.exists()
     assert old.should_stop() is True
+
+
+def test_the_sweep_command_marks_lost_runs(run, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.TRAINING_STALE_AFTER_S = 60
+    services.run_claim(run_id=run.id)
+    TrainingRun.objects.filter(id=run.id).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    out = StringIO()
+    call_command("sweep_lost_runs", stdout=out)
+    assert out.getvalue().strip() == "1 run(s) marked worker lost"

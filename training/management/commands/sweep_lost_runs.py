@@ -1,0 +1,14 @@
+"""Mark running runs whose worker stopped beating as failed ("worker lost"); for cron, beside the lazy checks."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from training.services import runs_mark_lost
+
+
+class Command(BaseCommand):
+    help = "Fail running runs whose heartbeat is older than TRAINING_STALE_AFTER_S (pages also do this lazily)."
+
+    def handle(self, *args, **options) -> None:
+        self.stdout.write(f"{runs_mark_lost()} run(s) marked worker lost")
