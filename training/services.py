@@ -159,6 +159,36 @@ def _pairs_in(files: dict[str, str], key: str) -> int:
     return _count_rows(Path(files[key])) if key in files else 0
 
 
+def _engine_config(config: dict[str, Any], *, model_known: bool) -> tuple[dict[str, Any], list[str]]:
+    """The engine's own validation: the resolved config as a plain dict, and every problem found."""
+    from training.engine import ConfigError, EngineConfig
+
+    try:
+        return EngineConfig.from_dict(config).to_dict(), []
+    except ConfigError as exc:
+        # A missing model is reported in the user's terms (base_model), not as an engine path.
+        return config, [e for e in exc.errors if model_known or not e.startswith("model_dir:")]
+    except (TypeError, ValueError, AttributeError) as exc:  # a value of a type validation cannot even inspect
+        return config, [f"config: a setting has a value of the wrong type ({exc})"]
+
+
+def _snapshot_problems(snapshot, files: dict[str, str], config: dict[str, Any]) -> list[str]:
+    from training.engine import TIE_LOSS_TYPES
+
+    errors = []
+    if _pairs_in(files, "train") == 0:
+        errors.append(f"snapshot: v{snapshot.version} has no training pairs; export one with judged pairs")
+    loss_types = config.get("loss_type")
+    loss_types = [loss_types] if isinstance(loss_types, str) else list(loss_types or [])
+    tie_loss = next((t for t in loss_types if t in TIE_LOSS_TYPES), None)
+    if tie_loss and _pairs_in(files, "ties") == 0:
+        errors.append(
+            f"loss_type: {tie_loss} learns from ties, but snapshot v{snapshot.version} has none; "
+            "pick a loss without ties or export a snapshot that keeps tied pairs"
+        )
+    return errors
+
+
 def run_launch(
     *,
     snapshot_id: int,
@@ -168,15 +198,12 @@ def run_launch(
     launched_by: AbstractBaseUser | None,
 ) -> TrainingRun:
     """Validate everything, create the run and queue it once the transaction commits; RunRejected if invalid."""
-    from training.engine import TIE_LOSS_TYPES, ConfigError, EngineConfig
-
     errors: list[str] = []
     config = resolve_config(preset=preset, overrides=overrides or {})
     try:
         snapshot = annotate_selectors.snapshot_get(snapshot_id=snapshot_id)
     except ObjectDoesNotExist:
         snapshot = None
-    if snapshot is None:
         errors.append(f"snapshot: no snapshot with id {snapshot_id}")
     base_model = BaseModel.objects.filter(id=base_model_id).first()
     if base_model is None:
@@ -190,29 +217,11 @@ def run_launch(
         output_dir=str(output_dir),
         ref_cache_dir=str(Path(settings.DATA_DIR) / "ref-cache"),
     )
-    try:
-        engine_config = EngineConfig.from_dict(config)
-    except ConfigError as exc:
-        # A missing model is reported above in the user's terms (base_model), not as an engine path.
-        errors += [e for e in exc.errors if not (e.startswith("model_dir:") and base_model is None)]
-    except (TypeError, ValueError, AttributeError) as exc:  # a value of a type validation cannot even inspect
-        errors.append(f"config: a setting has a value of the wrong type ({exc})")
-    else:
-        config = engine_config.to_dict()
-
-    files: dict[str, str] = {}
-    if snapshot is not None:
-        files = _snapshot_files(snapshot)
-        if _pairs_in(files, "train") == 0:
-            errors.append(f"snapshot: v{snapshot.version} has no training pairs; export one with judged pairs")
-        loss_types = config.get("loss_type")
-        loss_types = [loss_types] if isinstance(loss_types, str) else list(loss_types or [])
-        tie_loss = next((t for t in loss_types if t in TIE_LOSS_TYPES), None)
-        if tie_loss and _pairs_in(files, "ties") == 0:
-            errors.append(
-                f"loss_type: {tie_loss} learns from ties, but snapshot v{snapshot.version} has none; "
-                "pick a loss without ties or export a snapshot that keeps tied pairs"
-            )
+    config, config_errors = _engine_config(config, model_known=base_model is not None)
+    errors += config_errors
+    files = _snapshot_files(snapshot) if snapshot else {}
+    if snapshot:
+        errors += _snapshot_problems(snapshot, files, config)
     if errors:
         raise RunRejected(errors)
 
