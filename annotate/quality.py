@@ -8,25 +8,28 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from datetime import UTC, date
 
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, FloatField, Max, Q, TextField, Value
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast, Concat, Length
+from django.db.models.functions import Cast, Concat, Length, Trim, TruncDate
 
 from annotate.models import Campaign, Judgment, ReviewerFlag
-from annotate.quality_metrics import OUTCOMES, STRENGTHS, Coded, JudgmentArrays, compute_quality
+from annotate.quality_metrics import OUTCOMES, SECONDS_PER_DAY, STRENGTHS, Coded, JudgmentArrays, compute_quality
 
 BOOTSTRAP_RESAMPLES = 1000
 CACHE_SECONDS = 7 * 24 * 3600
 REPORT_VERSION = 1  # bump when the report's shape changes, so stale cached reports are never read
 CHUNK_ROWS = 50_000
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
+# Judgment-level columns, read as plain values: the query is run on a raw cursor, so no per-value ORM converters.
 _BASE_FIELDS = (
     "reviewer_id",
     "comparison_id",
@@ -34,108 +37,118 @@ _BASE_FIELDS = (
     "strength",
     "assignment__a_on_left",
     "time_taken_ms",
-    "created_at",
     "gold_correct",
     "comparison__prompt__locale__code",
 )
 
 
 class _Encoder:
-    """Labels to dense integer codes, in first-seen order."""
+    """Labels to dense integer codes; new labels get the next codes in sorted order, so runs are reproducible."""
 
     def __init__(self) -> None:
-        self.codes = {}
+        self.codes: dict = {}
 
-    def __call__(self, label) -> int:
-        return self.codes.setdefault(label, len(self.codes))
+    def encode(self, values: Sequence) -> np.ndarray:
+        for label in sorted(set(values) - self.codes.keys(), key=str):
+            self.codes[label] = len(self.codes)
+        return np.fromiter(map(self.codes.__getitem__, values), dtype=np.int64, count=len(values))
 
     @property
     def labels(self) -> list[str]:
         return [str(label) for label in self.codes]
 
+    def labels_raw(self) -> list:
+        return list(self.codes)
 
-def _judgment_rows(campaign: Campaign, criteria: list[str]):
-    expressions = {
-        "tags": Cast("comparison__prompt__tags", TextField()),
-        "length_a": Length("comparison__candidate_a__text"),
-        "length_b": Length("comparison__candidate_b__text"),
+
+def _epoch_days(dates: Sequence) -> np.ndarray:
+    """Days since 1970-01-01 from date objects (PostgreSQL) or ISO strings (SQLite)."""
+    if dates and isinstance(dates[0], date):
+        return np.fromiter(map(date.toordinal, dates), dtype=np.int64, count=len(dates)) - _EPOCH_ORDINAL
+    return np.array(dates, dtype="datetime64[D]").astype(np.int64)
+
+
+def _judgment_rows(campaign: Campaign, criteria: list[str]) -> Iterator[list[tuple]]:
+    """Batches of rows: _BASE_FIELDS, then day, tags, lengths, models, and (a, b) per criterion. One query."""
+    expressions = [
+        # The day is all the report needs, and a date converts far faster than a timestamp with a time zone.
+        TruncDate("created_at", tzinfo=UTC),
+        Cast("comparison__prompt__tags", TextField()),
+        Length("comparison__candidate_a__text"),
+        Length("comparison__candidate_b__text"),
         # "name version" built by the database: one string per side instead of two.
-        "model_a": Concat("comparison__candidate_a__model_name", Value(" "), "comparison__candidate_a__model_version"),
-        "model_b": Concat("comparison__candidate_b__model_name", Value(" "), "comparison__candidate_b__model_version"),
-    }
-    for index, key in enumerate(criteria):
+        Trim(Concat("comparison__candidate_a__model_name", Value(" "), "comparison__candidate_a__model_version")),
+        Trim(Concat("comparison__candidate_b__model_name", Value(" "), "comparison__candidate_b__model_version")),
+    ]
+    for key in criteria:
         for side in ("a", "b"):
-            rating = KeyTextTransform(key, KeyTransform(side, "ratings"))
-            expressions[f"rating_{side}_{index}"] = Cast(rating, FloatField())
-    return (
-        Judgment.objects.filter(comparison__campaign=campaign)
-        .order_by()
-        .values_list(*_BASE_FIELDS, *expressions.values())
-        .iterator(chunk_size=CHUNK_ROWS)
+            expressions.append(Cast(KeyTextTransform(key, KeyTransform(side, "ratings")), FloatField()))
+    queryset = (
+        Judgment.objects.filter(comparison__campaign=campaign).order_by().values_list(*_BASE_FIELDS, *expressions)
     )
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(CHUNK_ROWS):
+            yield batch
 
 
-def _batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
-    iterator = iter(rows)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
-def _tag_items(raw: str | None, parsed: dict[str | None, list[tuple[str, str]]]) -> list[tuple[str, str]]:
-    # Tags repeat across a prompt's judgments: parse each distinct JSON text once.
-    if raw not in parsed:
-        value = json.loads(raw) if raw else {}
-        items = value.items() if isinstance(value, dict) else []
-        parsed[raw] = [(str(key), item if isinstance(item, str) else json.dumps(item)) for key, item in items]
-    return parsed[raw]
+def _tag_items(raw: str | None) -> list[tuple[str, str]]:
+    value = json.loads(raw) if raw else {}
+    items = value.items() if isinstance(value, dict) else []
+    return [(str(key), item if isinstance(item, str) else json.dumps(item)) for key, item in items]
 
 
 def campaign_arrays(*, campaign: Campaign) -> JudgmentArrays:
-    """Every judgment of the campaign as compact arrays, read with one query (streamed in chunks)."""
+    """Every judgment of the campaign as compact arrays, read with one query. ``created_at`` has day resolution."""
     criteria = campaign.rubric.criterion_keys()
     outcome_code = {name: i for i, name in enumerate(OUTCOMES)}
-    strength_code = {name: i for i, name in enumerate(STRENGTHS)}
+    strength_code = {"": -1, None: -1} | {name: i for i, name in enumerate(STRENGTHS)}
     locales, models = _Encoder(), _Encoder()
     tag_values: dict[str, _Encoder] = {}
-    parsed_tags: dict[str | None, list[tuple[str, str]]] = {}
+    raw_tags = _Encoder()
     columns: dict[str, list[np.ndarray]] = {}
-    tag_rows: list[list[tuple[str, str]]] = []
     n_base = len(_BASE_FIELDS)
-    for batch in _batches(_judgment_rows(campaign, criteria), CHUNK_ROWS):
+    for batch in _judgment_rows(campaign, criteria):
         fields = list(zip(*batch, strict=True))
+        n = len(batch)
         chunk = {
             "reviewer": np.array(fields[0], dtype=np.int64),
             "comparison": np.array(fields[1], dtype=np.int64),
-            "outcome": np.array([outcome_code[o] for o in fields[2]], dtype=np.int64),
-            "strength": np.array([strength_code.get(s, -1) for s in fields[3]], dtype=np.int64),
+            "outcome": np.fromiter(map(outcome_code.__getitem__, fields[2]), dtype=np.int64, count=n),
+            "strength": np.fromiter(map(strength_code.__getitem__, fields[3]), dtype=np.int64, count=n),
             "a_on_left": np.array(fields[4], dtype=bool),
             "time_ms": np.array(fields[5], dtype=np.int64),
-            "created_at": np.array([moment.timestamp() for moment in fields[6]], dtype=float),
-            "gold_correct": np.array([np.nan if g is None else float(g) for g in fields[7]], dtype=float),
-            "locale": np.array([locales(code) for code in fields[8]], dtype=np.int64),
-            "length_a": np.array(fields[n_base + 1], dtype=np.int64),
-            "length_b": np.array(fields[n_base + 2], dtype=np.int64),
-            "model_a": np.array([models(label.strip()) for label in fields[n_base + 3]], dtype=np.int64),
-            "model_b": np.array([models(label.strip()) for label in fields[n_base + 4]], dtype=np.int64),
+            "gold_correct": np.array(fields[6], dtype=float),  # None → nan
+            "locale": locales.encode(fields[7]),
+            "created_at": _epoch_days(fields[n_base]) * float(SECONDS_PER_DAY),
+            "length_a": np.array(fields[n_base + 2], dtype=np.int64),
+            "length_b": np.array(fields[n_base + 3], dtype=np.int64),
+            "model_a": models.encode(fields[n_base + 4]),
+            "model_b": models.encode(fields[n_base + 5]),
         }
         for index in range(len(criteria)):
-            a = np.array(fields[n_base + 5 + 2 * index], dtype=float)
-            b = np.array(fields[n_base + 6 + 2 * index], dtype=float)
+            a = np.array(fields[n_base + 6 + 2 * index], dtype=float)
+            b = np.array(fields[n_base + 7 + 2 * index], dtype=float)
             chunk[f"rating_{index}"] = a - b
         for name, values in chunk.items():
             columns.setdefault(name, []).append(values)
-        tag_rows.extend(_tag_items(raw, parsed_tags) for raw in fields[n_base])
+        columns.setdefault("tags", []).append(raw_tags.encode(fields[n_base + 1]))
 
     def column(name: str, dtype=np.int64) -> np.ndarray:
         return np.concatenate(columns[name]) if name in columns else np.zeros(0, dtype=dtype)
 
-    tags: dict[str, np.ndarray] = {}
-    for row, items in enumerate(tag_rows):
-        for key, value in items:
-            if key not in tags:
-                tags[key] = np.full(len(tag_rows), -1, dtype=np.int64)
+    # Tags repeat across a prompt's judgments: parse each distinct JSON text once, then index by text code.
+    tag_texts = raw_tags.labels_raw()
+    per_text: dict[str, np.ndarray] = {}
+    for text_code, raw in enumerate(tag_texts):
+        for key, value in _tag_items(raw):
+            if key not in per_text:
+                per_text[key] = np.full(len(tag_texts), -1, dtype=np.int64)
                 tag_values[key] = _Encoder()
-            tags[key][row] = tag_values[key](value)
+            per_text[key][text_code] = tag_values[key].encode([value])[0]
+    text_codes = column("tags")
+    tags = {key: Coded(codes[text_codes], tag_values[key].labels) for key, codes in sorted(per_text.items())}
     return JudgmentArrays(
         reviewer=column("reviewer"),
         comparison=column("comparison"),
@@ -146,7 +159,7 @@ def campaign_arrays(*, campaign: Campaign) -> JudgmentArrays:
         created_at=column("created_at", float),
         gold_correct=column("gold_correct", float),
         locale=Coded(column("locale"), locales.labels),
-        tags={key: Coded(codes, tag_values[key].labels) for key, codes in tags.items()},
+        tags=tags,
         length_a=column("length_a"),
         length_b=column("length_b"),
         model_a=column("model_a"),
