@@ -59,6 +59,10 @@ class TokenizedPair:
     def length(self) -> int:
         return max(len(self.chosen_ids), len(self.rejected_ids))
 
+    @property
+    def completion_length(self) -> int:
+        return self.length - self.prompt_len
+
 
 def _check_messages(value: Any, name: str) -> str | None:
     if not isinstance(value, list) or not value:
@@ -238,21 +242,29 @@ def collate(items: list[TokenizedPair], pad_token_id: int) -> dict[str, torch.Te
 
 
 def length_grouped_batches(
-    items: list[TokenizedPair], batch_size: int, *, seed: int, epoch: int, group_size: int = 32
+    items: list[TokenizedPair],
+    batch_size: int,
+    *,
+    seed: int,
+    epoch: int,
+    group_size: int = 32,
+    by_completion: bool = False,
 ) -> list[list[int]]:
     """Shuffled batches (positions into `items`) whose pairs have similar lengths, so padding stays small.
 
     The order depends only on (seed, epoch): a resumed run sees exactly the batches the original run would have.
     Positions are shuffled, cut into groups of `group_size` batches, sorted by length inside each group, cut into
-    batches, and the batches are shuffled again.
+    batches, and the batches are shuffled again. `by_completion` sorts by the longest completion instead of the
+    longest sequence: with a shared prompt pass, the completion rows are where padding costs twice.
     """
+    key = (lambda i: items[i].completion_length) if by_completion else (lambda i: items[i].length)
     rng = random.Random(f"{seed}:{epoch}")
     order = list(range(len(items)))
     rng.shuffle(order)
     span = batch_size * group_size
     batches = []
     for start in range(0, len(order), span):
-        group = sorted(order[start : start + span], key=lambda i: items[i].length, reverse=True)
+        group = sorted(order[start : start + span], key=key, reverse=True)
         batches += [group[i : i + batch_size] for i in range(0, len(group), batch_size)]
     rng.shuffle(batches)
     return batches

@@ -71,7 +71,9 @@ def _step_plan(items: list[TokenizedPair], config: EngineConfig) -> Iterator[lis
     """
     epoch = 0
     while True:
-        batches = length_grouped_batches(items, config.batch_size, seed=config.seed, epoch=epoch)
+        batches = length_grouped_batches(
+            items, config.batch_size, seed=config.seed, epoch=epoch, by_completion=config.share_prompt
+        )
         for start in range(0, len(batches), config.grad_accum_steps):
             yield batches[start : start + config.grad_accum_steps]
         epoch += 1
