@@ -226,3 +226,26 @@ def test_binomial_p_equals_scipy_binomtest() -> None:
     successes = np.array([k for n in range(1, 31) for k in range(n + 1)])
     expected = [binomtest(int(k), int(n), 0.5).pvalue for k, n in zip(successes, trials, strict=True)]
     np.testing.assert_allclose(two_sided_binomial_p(successes, trials), expected, rtol=1e-9)
+
+
+def test_outcome_shares_and_gold_accuracy_by_hand() -> None:
+    # One reviewer: a, tie, both bad, escalate, a → ties 1/5, both bad 1/5, escalations 1/5; gold 2 right of 3.
+    arrays = make([1] * 5, [0, 1, 2, 3, 4], [A, TIE, BOTH_BAD, ESCALATE, A])
+    arrays = JudgmentArrays(**{**arrays.__dict__, "gold_correct": np.array([1.0, np.nan, 0.0, 1.0, np.nan])})
+    (row,) = reviewer_rows(arrays)
+    assert (row["tie_share"], row["both_bad_share"], row["escalate_share"]) == (0.2, 0.2, 0.2)
+    assert (row["gold_accuracy"], row["gold_judgments"]) == (pytest.approx(2 / 3), 3)
+    # Left picks count a and b only: two a's with A on the left → 2 of 2.
+    assert row["left_share"] == 1.0
+
+
+def test_escalations_are_missing_values_not_answers() -> None:
+    # Pair 0: a, a, escalate; pair 1: a, b. Nominal alpha as if the escalation were absent:
+    # values a ×3, b ×1 → within 2 (pair 1), expected 16 − 10 = 6 → 1 − 3 × 2 / 6 = 0.
+    with_escalation = make([1, 2, 3, 1, 2], [0, 0, 0, 1, 1], [A, A, ESCALATE, A, B])
+    report = compute_quality(with_escalation, overlap=2, n_resamples=10)
+    headline = {row["metric"]: row for row in report["headline"]}
+    assert headline["Outcome alpha (nominal)"]["value"] == pytest.approx(0.0)
+    # Fleiss counts the pairs with exactly 2 answers: both of them.
+    assert headline["Fleiss' kappa (2 reviewers)"]["units"] == 2
+    assert report["reviewer_rows"][2]["escalate_share"] == 1.0
