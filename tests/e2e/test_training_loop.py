@@ -90,3 +90,8 @@ def test_a_lead_trains_on_freshly_judged_pairs_and_reads_the_report(
     assert page.is_visible("text=Preference accuracy") and page.is_visible("text=Sampled generations")
     assert page.locator("#chart-loss").is_visible()
     screenshot(page, "training-loop-5-report")
+
+    page.click("text=All runs")
+    page.wait_for_selector("table.runs")
+    assert page.is_visible("table.runs .badge.status-succeeded")
+    screenshot(page, "training-loop-6-runs")
