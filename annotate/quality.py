@@ -20,7 +20,7 @@ from django.db.models import Count, FloatField, Max, Q, TextField, Value
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Concat, Length, Trim, TruncDate
 
-from annotate.models import Campaign, Judgment, ReviewerFlag
+from annotate.models import Campaign, Judgment, Outcome, ReviewerFlag
 from annotate.quality_metrics import OUTCOMES, SECONDS_PER_DAY, STRENGTHS, Coded, JudgmentArrays, compute_quality
 
 BOOTSTRAP_RESAMPLES = 1000
@@ -205,6 +205,10 @@ class RecentJudgment:
     judgment: Judgment
     majority: str | None  # plurality outcome of the other reviewers; None when they are split or absent
     others: int
+
+    @property
+    def majority_label(self) -> str:
+        return Outcome(self.majority).label if self.majority else ""
 
     @property
     def agrees(self) -> bool | None:
