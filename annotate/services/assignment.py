@@ -7,6 +7,8 @@ regular pair is open while `taken < campaign.overlap`, and candidates come from 
 accumulate, ties in a random order fixed when the pair was created (`tiebreak`).
 
 Expired leases return to the pool lazily: each call sweeps expired leases (a small partial index) before choosing.
+A reviewer never gets a pair they had before in any state (judged, held, skipped or let expire), so a skipped pair
+does not come straight back.
 
 Gold. With probability `campaign.gold_rate` a call first offers a gold pair the reviewer has not seen yet. Gold pairs
 ignore overlap (every reviewer may judge each gold pair once: that is what makes per-reviewer accuracy comparable)
