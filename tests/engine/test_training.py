@@ -162,3 +162,28 @@ def test_auto_label_smoothing_comes_from_reviewer_agreement(make_config):
     for pair in pairs:
         pair.meta["agreement"] = 0.2
     assert Objective.from_config(make_config(loss_type="robust", label_smoothing="auto"), pairs).label_smoothing < 0.5
+
+
+def test_gradient_checkpointing_trains_the_same_model(make_config, tmp_path):
+    train = rule_pairs(16, seed=0)
+    plain, checkpointed = Recorder(), Recorder()
+    settings = dict(max_steps=2, num_samples=0)
+    train_dpo(make_config(output_dir=str(tmp_path / "a"), **settings), train, [], plain)
+    config = make_config(output_dir=str(tmp_path / "b"), gradient_checkpointing=True, **settings)
+    train_dpo(config, train, [], checkpointed)
+    for step in (1, 2):
+        assert checkpointed.logged[step]["loss"] == pytest.approx(plain.logged[step]["loss"], abs=1e-5)
+
+
+def test_tied_pairs_are_left_out_of_preference_losses(make_config, tmp_path):
+    from tests.engine.conftest import tie_pairs
+
+    train = rule_pairs(8, seed=0) + tie_pairs(2, seed=1)
+    train_dpo(make_config(max_steps=1, num_samples=0), train, [], Recorder(), ties=tie_pairs(3, seed=2))
+    resolved = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert (resolved["num_train_pairs"], resolved["ties_ignored"]) == (8, 5)
+    train_dpo(
+        make_config(max_steps=1, num_samples=0, loss_type="davidson"), train, [], Recorder(), ties=tie_pairs(3, seed=2)
+    )
+    resolved = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert (resolved["num_train_pairs"], resolved["ties_ignored"]) == (13, 0)

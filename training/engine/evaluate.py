@@ -193,7 +193,8 @@ def kl_and_samples(
     model.eval()
     kl_terms, token_count, samples = [], 0, []
     try:
-        with torch.random.fork_rng(devices=[]):
+        device = next(model.parameters()).device
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(seed)
             for pair in prompts:
                 prompt_ids = _prompt_ids(pair, tokenizer)
@@ -239,7 +240,18 @@ def build_report(
 ) -> dict[str, Any]:
     """The contents of eval_report.json."""
     if not items:
-        return {"num_pairs": 0, "dropped_over_length": dropped}
+        return {
+            "num_pairs": 0,
+            "dropped_over_length": dropped,
+            "preference_accuracy": None,
+            "reference_preference_accuracy": None,
+            "reward_margin": None,
+            "eval_loss": None,
+            "metrics": {},
+            "slices": {"locale": {}, "tag": {}},
+            "kl": None,
+            "samples": [],
+        }
     scores = score_pairs(model, items, batch_size=batch_size, pad_token_id=tokenizer.pad_token_id)
     metrics = summarize(scores, objective)
     margins = objective.beta * (

@@ -159,8 +159,8 @@ def train_dpo(
     device = next(model.parameters()).device
 
     # Tied pairs carry signal only for a tie-aware loss; the others would read them as preferences.
-    tie_pairs = [dataclasses.replace(t, is_tie=True) for t in ties or []]
-    all_train = list(train_pairs) + (tie_pairs if config.tie_loss else [])
+    tie_pairs = [dataclasses.replace(t, is_tie=True) for t in ties or []] + [p for p in train_pairs if p.is_tie]
+    all_train = [p for p in train_pairs if not p.is_tie] + (tie_pairs if config.tie_loss else [])
     eval_pairs = list(eval_pairs or [])
     objective = Objective.from_config(config, all_train)
     tokenize = dict(max_length=config.max_length, truncation_mode=config.truncation_mode)
