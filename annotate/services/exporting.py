@@ -1,8 +1,8 @@
 """Dataset snapshots: stream judgments through the validity policy and write DPO-ready files in TRL's format.
 
-Memory stays bounded however many judgments there are: comparisons are read in id order in chunks (keyset
-pagination) with their judgments, each pair is decided and written at once, and the train/test side of a prompt comes
-from a hash (see `export_policy.split_of`). What grows with the data is one short digest per pair for the duplicate
+Memory stays bounded however many judgments there are: pairs arrive in chunks (`export_source.iter_pairs`), each
+pair is decided and written at once, and the train/test side of a prompt comes from a hash
+(`export_policy.split_of`). What grows with the data is one short digest per pair for the duplicate
 check and a few counters per reviewer and locale.
 """
 
@@ -15,74 +15,38 @@ import shutil
 import subprocess
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
-from annotate.export_policy import (
-    REASONS,
-    ExportPolicy,
-    PairDecision,
-    Vote,
-    content_key,
-    judge_pair,
-    majority,
-    reliability_scores,
-    split_of,
-    tally,
+from annotate.export_policy import REASONS, ExportPolicy, PairDecision, content_key, judge_pair, split_of
+from annotate.models import Campaign, DatasetSnapshot
+from annotate.services.export_source import (
+    Pair,
+    active_flags,
+    consistent_reads,
+    count_votes,
+    has_conversations,
+    iter_pairs,
+    reviewer_reliability,
 )
-from annotate.models import Campaign, Comparison, DatasetSnapshot, Judgment, Prompt, ReviewerFlag
 
 DATA_FILES = ("train.jsonl", "test.jsonl", "ties.jsonl", "excluded.jsonl")
 MANIFEST = "manifest.json"
 SNAPSHOT_FILES = (*DATA_FILES, MANIFEST)
 MANIFEST_FORMAT = "verdict-snapshot/1"
-CHUNK_SIZE = 2000
-
-_COMPARISON_FIELDS = (
-    "id",
-    "campaign_id",
-    "gold_outcome",
-    "prompt__external_id",
-    "prompt__text",
-    "prompt__messages",
-    "prompt__tags",
-    "prompt__locale__code",
-    "candidate_a__text",
-    "candidate_a__model_name",
-    "candidate_a__model_version",
-    "candidate_b__text",
-    "candidate_b__model_name",
-    "candidate_b__model_version",
-)
-_JUDGMENT_FIELDS = ("id", "comparison_id", "reviewer_id", "outcome", "strength", "resolution__decision")
 
 
 class ExportError(ValueError):
     """The export cannot be made as asked (no campaigns, an output folder in the way); the message says why."""
-
-
-@dataclass
-class Pair:
-    """One comparison with its judgments, as read from the database."""
-
-    row: dict[str, Any]
-    judgments: list[tuple] = field(default_factory=list)
-
-    @cached_property
-    def prompt_key(self) -> str:
-        messages = self.row["prompt__messages"]
-        if messages:
-            return content_key("messages", json.dumps(messages, sort_keys=True, ensure_ascii=False))
-        return content_key("text", self.row["prompt__text"])
 
 
 @dataclass
@@ -146,92 +110,6 @@ class _FileSink:
         return files
 
 
-class _NullSink:
-    def write(self, name: str, row: dict[str, Any]) -> None:
-        pass
-
-
-def _iter_pairs(campaign_ids: Sequence[int], chunk_size: int = CHUNK_SIZE) -> Iterator[Pair]:
-    """Every comparison of the campaigns in id order, with its judgments in id order, one chunk in memory at a time."""
-    last_id = 0
-    while True:
-        rows = list(
-            Comparison.objects.filter(campaign_id__in=campaign_ids, id__gt=last_id)
-            .order_by("id")
-            .values(*_COMPARISON_FIELDS)[:chunk_size]
-        )
-        if not rows:
-            return
-        pairs = {row["id"]: Pair(row=row) for row in rows}
-        judgments = (
-            Judgment.objects.filter(comparison_id__gte=rows[0]["id"], comparison_id__lte=rows[-1]["id"])
-            .order_by("comparison_id", "id")
-            .values_list(*_JUDGMENT_FIELDS)
-        )
-        for judgment in judgments.iterator(chunk_size=chunk_size * 4):
-            pair = pairs.get(judgment[1])
-            if pair is not None:  # the id range may hold other campaigns' comparisons
-                pair.judgments.append(judgment)
-        yield from pairs.values()
-        last_id = rows[-1]["id"]
-
-
-def _active_flags(campaign_ids: Sequence[int]) -> set[tuple[int, int | None]]:
-    flags = ReviewerFlag.objects.filter(active=True).filter(Q(campaign__isnull=True) | Q(campaign_id__in=campaign_ids))
-    return set(flags.values_list("reviewer_id", "campaign_id"))
-
-
-def _count_votes(pair: Pair, flags: set[tuple[int, int | None]]) -> tuple[list[Vote], int, bool]:
-    """The pair's counted votes, how many flagged judgments were dropped, and whether an escalation blocks it."""
-    votes: list[Vote] = []
-    dropped, escalated = 0, False
-    campaign_id = pair.row["campaign_id"]
-    for judgment_id, _, reviewer_id, outcome, strength, resolution in pair.judgments:
-        if (reviewer_id, None) in flags or (reviewer_id, campaign_id) in flags:
-            dropped += 1
-            continue
-        if outcome == "escalate":
-            # A lead's resolution replaces the escalation's vote; no resolution or "discard" keeps the pair out.
-            if resolution in (None, "discard"):
-                escalated = True
-                continue
-            outcome = resolution
-        votes.append(Vote(judgment_id=judgment_id, reviewer_id=reviewer_id, outcome=outcome, strength=strength or ""))
-    return votes, dropped, escalated
-
-
-def _reliability(campaign_ids: Sequence[int], flags: set[tuple[int, int | None]]) -> dict[int, float]:
-    """Gold accuracy per reviewer where they judged gold pairs, else agreement with the plain majority."""
-    gold: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    gold_rows = (
-        Judgment.objects.filter(comparison__campaign_id__in=campaign_ids)
-        .exclude(comparison__gold_outcome="")
-        .values_list("reviewer_id", "outcome", "comparison__gold_outcome", "gold_correct")
-    )
-    for reviewer_id, outcome, gold_outcome, gold_correct in gold_rows.iterator(chunk_size=CHUNK_SIZE):
-        correct = gold_correct if gold_correct is not None else outcome == gold_outcome
-        gold[reviewer_id][0] += int(correct)
-        gold[reviewer_id][1] += 1
-    agreement: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for pair in _iter_pairs(campaign_ids):
-        if pair.row["gold_outcome"]:
-            continue
-        votes, _, _ = _count_votes(pair, flags)
-        winner = majority(tally(votes)) if len(votes) > 1 else None
-        if winner is None:
-            continue
-        for vote in votes:
-            agreement[vote.reviewer_id][0] += int(vote.outcome == winner)
-            agreement[vote.reviewer_id][1] += 1
-    return reliability_scores({r: (h, t) for r, (h, t) in gold.items()}, {r: (h, t) for r, (h, t) in agreement.items()})
-
-
-def _has_conversations(campaign_ids: Sequence[int]) -> bool:
-    """Whether any prompt is a chat: then every row is written conversationally, as TRL wants one format per file."""
-    prompts = Prompt.objects.filter(campaign_id__in=campaign_ids, messages__isnull=False).exclude(messages=[])
-    return prompts.exists()
-
-
 def _prompt(pair: Pair, conversational: bool) -> str | list[dict[str, Any]]:
     if pair.row["prompt__messages"]:
         return pair.row["prompt__messages"]
@@ -293,16 +171,16 @@ def _min_judgments(campaign: Campaign, policy: ExportPolicy) -> int:
     return policy.min_judgments if policy.min_judgments is not None else max(campaign.overlap, 1)
 
 
-def _run(campaigns: Sequence[Campaign], policy: ExportPolicy, sink) -> ExportCounts:
-    """Decide every pair of the campaigns and hand each row to the sink; returns the counts."""
+def _run(campaigns: Sequence[Campaign], policy: ExportPolicy, sink: _FileSink | None) -> ExportCounts:
+    """Decide every pair of the campaigns and hand each row to the sink (None: count only); returns the counts."""
     by_id = {campaign.id: campaign for campaign in campaigns}
     campaign_ids = sorted(by_id)
-    flags = _active_flags(campaign_ids)
-    reliability = _reliability(campaign_ids, flags) if policy.weighting == "reliability" else {}
-    conversational = _has_conversations(campaign_ids)
+    flags = active_flags(campaign_ids)
+    reliability = reviewer_reliability(campaign_ids, flags) if policy.weighting == "reliability" else {}
+    conversational = has_conversations(campaign_ids)
     counts = ExportCounts(reliability=reliability, conversational=conversational)
     seen: set[bytes] = set()  # 16 bytes per pair: the one structure that grows with the data
-    for pair in _iter_pairs(campaign_ids):
+    for pair in iter_pairs(campaign_ids):
         campaign = by_id[pair.row["campaign_id"]]
         locale = pair.row["prompt__locale__code"]
         counts.pairs += 1
@@ -316,7 +194,7 @@ def _run(campaigns: Sequence[Campaign], policy: ExportPolicy, sink) -> ExportCou
                 reason = "duplicate"
             seen.add(key)
         if reason is None:
-            votes, dropped, escalated = _count_votes(pair, flags)
+            votes, dropped, escalated = count_votes(pair, flags)
             decision = judge_pair(
                 votes,
                 policy=policy,
@@ -329,30 +207,18 @@ def _run(campaigns: Sequence[Campaign], policy: ExportPolicy, sink) -> ExportCou
         if reason is not None:
             counts.per_reason[reason] += 1
             counts.per_locale[locale]["excluded"] += 1
-            sink.write("excluded.jsonl", _excluded_row(pair, reason, campaign_slug=campaign.slug))
+            if sink is not None:
+                sink.write("excluded.jsonl", _excluded_row(pair, reason, campaign_slug=campaign.slug))
             continue
         split = split_of(seed=policy.seed, locale=locale, prompt_key=pair.prompt_key, test_share=policy.test_share)
         name = "ties" if decision.outcome == "tie" else split
         counts.per_split[name] += 1
         counts.per_locale[locale][name] += 1
         counts.agreement_sum += decision.agreement
-        row = _exported_row(pair, decision, campaign_slug=campaign.slug, split=split, conversational=conversational)
-        sink.write(f"{name}.jsonl", row)
+        if sink is not None:
+            row = _exported_row(pair, decision, campaign_slug=campaign.slug, split=split, conversational=conversational)
+            sink.write(f"{name}.jsonl", row)
     return counts
-
-
-def _consistent_reads():
-    """One transaction for the whole export; on PostgreSQL a repeatable-read one, so every pass sees the same rows."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-
-        class _RepeatableRead(transaction.Atomic):
-            def __enter__(self):
-                super().__enter__()
-                with connection.cursor() as cursor:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-
-        return _RepeatableRead(using=None, savepoint=True, durable=False)
-    return transaction.atomic()
 
 
 def _ordered(campaigns: Iterable[Campaign]) -> list[Campaign]:
@@ -365,8 +231,8 @@ def _ordered(campaigns: Iterable[Campaign]) -> list[Campaign]:
 def export_preview(*, campaigns: Iterable[Campaign], policy: ExportPolicy) -> dict[str, Any]:
     """The counts an export with this policy would have, without writing anything."""
     campaigns = _ordered(campaigns)
-    with _consistent_reads():
-        counts = _run(campaigns, policy, _NullSink())
+    with consistent_reads():
+        counts = _run(campaigns, policy, None)
     return counts.as_dict()
 
 
@@ -500,7 +366,7 @@ def snapshot_create(
     try:
         sink = _FileSink(building)
         try:
-            with _consistent_reads():
+            with consistent_reads():
                 counts = _run(campaigns, policy, sink)
         finally:
             files = sink.close()
