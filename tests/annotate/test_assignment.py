@@ -186,3 +186,21 @@ def test_every_reviewer_may_judge_a_gold_pair_once_regardless_of_overlap():
 def test_gold_is_not_served_once_no_regular_work_is_left(alice):
     campaign, _ = campaign_with_pairs(0, gold=2, gold_rate=1.0)
     assert assign_next_pair(reviewer=alice, campaign=campaign) is None
+
+
+def test_a_lease_in_one_campaign_does_not_hold_back_another(alice):
+    first, _ = campaign_with_pairs(1)
+    second, _ = campaign_with_pairs(1)
+    in_first = assign_next_pair(reviewer=alice, campaign=first)
+    in_second = assign_next_pair(reviewer=alice, campaign=second)
+    assert in_second is not None and in_second != in_first
+    assert in_second.comparison.campaign == second
+
+
+def test_a_live_lease_of_someone_else_is_never_swept(alice, bob):
+    campaign, [pair] = campaign_with_pairs(1, overlap=1)
+    lease = assign_next_pair(reviewer=alice, campaign=campaign)
+    assert release_expired_leases() == 0
+    lease.refresh_from_db()
+    assert lease.state == Assignment.State.LEASED
+    assert assign_next_pair(reviewer=bob, campaign=campaign) is None
