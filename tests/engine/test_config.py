@@ -73,3 +73,23 @@ def test_label_smoothing_auto_is_only_for_robust(tiny_model_dir, tmp_path):
     with pytest.raises(ConfigError, match="has no effect on sigmoid"):
         EngineConfig.from_dict(_base(tiny_model_dir, tmp_path, label_smoothing=0.1))
     assert EngineConfig.from_dict(_base(tiny_model_dir, tmp_path, loss_type="robust", label_smoothing="auto"))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("model_dir", ["a"]),
+        ("loss_type", 5),
+        ("loss_type", [{"a": 1}]),
+        ("loss_weights", 1.0),
+        ("batch_size", "8"),
+        ("gradient_checkpointing", "yes"),
+        ("tie_strength", "big"),
+        ("label_smoothing", [0.1]),
+        ("target_modules", []),
+    ],
+)
+def test_values_of_the_wrong_type_are_config_errors_not_crashes(tiny_model_dir, tmp_path, field, value):
+    with pytest.raises(ConfigError) as caught:
+        EngineConfig.from_dict(_base(tiny_model_dir, tmp_path, **{field: value}))
+    assert any(e.startswith(f"{field}:") for e in caught.value.errors)

@@ -47,3 +47,18 @@ def test_pairs_whose_prompts_were_truncated_differently_are_not_shared(policy):
     items, _ = tokenize_pairs([pair], tokenizer, max_length=None)
     batch = collate(items, tokenizer.pad_token_id)
     assert _prompt_lengths(batch["input_ids"], batch["completion_mask"]).tolist() == [items[0].prompt_len]
+
+
+def test_chunked_lm_head_gives_the_same_logps_and_gradients(policy, monkeypatch):
+    from training.engine import model as model_module
+
+    model, tokenizer = policy
+    items, _ = tokenize_pairs(rule_pairs(4, seed=0), tokenizer, max_length=None)
+    batch = collate(items, tokenizer.pad_token_id)
+    whole = sequence_logps(model, batch)
+    grads_whole = _grads(model, whole[0].sum())
+    monkeypatch.setattr(model_module, "LOGITS_CHUNK_ELEMENTS", 3 * len(tokenizer))  # three positions per chunk
+    chunked = sequence_logps(model, batch)
+    grads_chunked = _grads(model, chunked[0].sum())
+    assert torch.allclose(whole[0], chunked[0], atol=1e-5)
+    assert torch.allclose(grads_whole, grads_chunked, atol=1e-5)

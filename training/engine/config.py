@@ -69,7 +69,11 @@ class EngineConfig:
 
     @property
     def loss_types(self) -> list[str]:
-        return [self.loss_type] if isinstance(self.loss_type, str) else list(self.loss_type)
+        if isinstance(self.loss_type, str):
+            return [self.loss_type]
+        if isinstance(self.loss_type, (list, tuple)) and all(isinstance(t, str) for t in self.loss_type):
+            return list(self.loss_type)
+        return []  # validate() reports the bad value
 
     @property
     def resolved_loss_weights(self) -> list[float]:
@@ -89,6 +93,8 @@ class EngineConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EngineConfig:
         """Build and validate a config; raises ConfigError naming every bad field."""
+        if not isinstance(data, dict):
+            raise ConfigError([f"expected a mapping of settings, got {type(data).__name__}"])
         known = {f.name for f in dataclasses.fields(cls)}
         errors = [
             f"{key}: unknown setting (known settings: {', '.join(sorted(known))})" for key in data if key not in known
@@ -127,6 +133,9 @@ class EngineConfig:
             value = getattr(self, name)
             if value is not None and (not _is_int(value) or value < 1):
                 errors.append(f"{name}: must be a positive integer or null (never), got {value!r}")
+        for name in ("gradient_checkpointing", "precompute_ref_logps", "share_prompt"):
+            if not isinstance(getattr(self, name), bool):
+                errors.append(f"{name}: must be true or false, got {getattr(self, name)!r}")
         for name in ("num_samples", "sample_max_new_tokens"):
             value = getattr(self, name)
             if not _is_int(value) or value < 0:
@@ -135,6 +144,12 @@ class EngineConfig:
 
     def _validate_paths(self) -> list[str]:
         errors = []
+        for name in ("model_dir", "output_dir", "ref_cache_dir"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, (str, os.PathLike)):
+                errors.append(f"{name}: expected a folder path, got {value!r}")
+        if errors:
+            return errors
         if not self.model_dir:
             errors.append("model_dir: required")
         elif not os.path.isdir(self.model_dir):
@@ -151,13 +166,15 @@ class EngineConfig:
         errors = []
         types = self.loss_types
         if not types:
-            errors.append("loss_type: give at least one loss type")
+            errors.append(f"loss_type: give a loss name or a non-empty list of names, got {self.loss_type!r}")
         unknown = [t for t in types if t not in LOSS_TYPES]
         for t in unknown:
             errors.append(f"loss_type: unknown loss {t!r}; choose from {', '.join(LOSS_TYPES)}")
         if len(set(types)) != len(types):
             errors.append(f"loss_type: {types} lists a loss twice")
-        if self.loss_weights is not None:
+        if self.loss_weights is not None and not isinstance(self.loss_weights, (list, tuple)):
+            errors.append(f"loss_weights: a list of numbers, one per loss type, got {self.loss_weights!r}")
+        elif self.loss_weights is not None:
             if len(self.loss_weights) != len(types):
                 errors.append(
                     f"loss_weights: {len(self.loss_weights)} weights for {len(types)} loss types; give one per loss"
