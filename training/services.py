@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import subprocess
 import uuid
 import zipfile
@@ -22,6 +23,8 @@ from django.utils import timezone
 from annotate import selectors as annotate_selectors
 from training.models import BaseModel, TrainingRun
 from training.presets import MANAGED_FIELDS, PRESETS
+
+logger = logging.getLogger(__name__)
 
 WORKER_LOST = "worker lost: no heartbeat since {since} (the worker died or was killed); resume to continue"
 SNAPSHOT_FILES = {"train": "train.jsonl", "test": "test.jsonl", "ties": "ties.jsonl"}
@@ -305,6 +308,7 @@ def run_execute(*, run_id: int) -> str | None:
             reporter.note("resuming from the last checkpoint" if run.resume else "loading the model and data")
             result = train_dpo(config, train, test, reporter, ties=ties, resume=run.resume)
         except Exception as exc:  # any failure is recorded on the run; the task never retries
+            logger.exception("training run %s failed", run.id)
             reporter.note(f"failed: {type(exc).__name__}: {exc}")
             reporter.flush()
             _finish(run.id, run.attempt, TrainingRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
