@@ -70,18 +70,17 @@ class ExportPolicy:
         unknown = sorted(set(data) - known)
         if unknown:
             raise PolicyError(f"{unknown[0]}: not a policy setting (known: {', '.join(sorted(known))})")
-        try:
-            if data.get("min_judgments") in ("", None):
-                data["min_judgments"] = None
-            else:
-                data["min_judgments"] = int(data["min_judgments"])
-            for name in ("min_agreement", "test_share"):
-                if name in data:
-                    data[name] = float(data[name])
-            if "seed" in data:
-                data["seed"] = int(data["seed"])
-        except (TypeError, ValueError) as exc:
-            raise PolicyError(f"policy: {exc}") from None
+        converters = {"min_judgments": int, "min_agreement": float, "test_share": float, "seed": int}
+        for name, convert in converters.items():
+            if name not in data:
+                continue
+            if name == "min_judgments" and data[name] in ("", None):
+                data[name] = None
+                continue
+            try:
+                data[name] = convert(data[name])
+            except (TypeError, ValueError):
+                raise PolicyError(f"{name}: expected a number, got {data[name]!r}") from None
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:

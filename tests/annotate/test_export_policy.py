@@ -134,6 +134,8 @@ def test_policy_from_dict_names_the_bad_knob():
         ExportPolicy.from_dict({"colour": "red"})
     with pytest.raises(PolicyError, match="weighting"):
         ExportPolicy.from_dict({"weighting": "loudest"})
+    with pytest.raises(PolicyError, match="test_share: expected a number, got 'lots'"):
+        ExportPolicy.from_dict({"test_share": "lots"})
 
 
 def _peer_decision(outcomes: list[str], min_judgments: int, min_agreement: float) -> tuple[str | None, str | None]:
