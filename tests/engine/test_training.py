@@ -187,3 +187,10 @@ def test_tied_pairs_are_left_out_of_preference_losses(make_config, tmp_path):
     )
     resolved = json.loads((tmp_path / "out" / "config.json").read_text())
     assert (resolved["num_train_pairs"], resolved["ties_ignored"]) == (13, 0)
+
+
+def test_resuming_on_different_data_is_refused(make_config):
+    config = make_config(max_steps=4, num_samples=0)
+    train_dpo(config, rule_pairs(8, seed=0), [], Recorder(stop_after=1))
+    with pytest.raises(ValueError, match="trained on different data"):
+        train_dpo(config, rule_pairs(8, seed=1), [], Recorder(), resume=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import random
 import time
@@ -139,6 +140,45 @@ def _train_metrics(parts: list[dict], losses: list[float], beta: float) -> dict[
     return metrics
 
 
+def _split_ties(
+    config: EngineConfig, train_pairs: list[PreferencePair], ties: list[PreferencePair] | None
+) -> tuple[list[PreferencePair], int]:
+    """The pairs to train on, and how many tied pairs were left out.
+
+    Tied pairs carry signal only for a tie-aware loss; the other losses would read them as preferences.
+    """
+    tied = [dataclasses.replace(t, is_tie=True) for t in ties or []] + [p for p in train_pairs if p.is_tie]
+    preferences = [p for p in train_pairs if not p.is_tie]
+    return (preferences + tied, 0) if config.tie_loss else (preferences, len(tied))
+
+
+def _check_resumable(out: Path, train_sha256: str) -> None:
+    previous = out / "config.json"
+    if previous.is_file() and json.loads(previous.read_text()).get("train_sha256") != train_sha256:
+        raise ValueError(f"resume: the checkpoints in {out} were trained on different data; use a new output folder")
+
+
+def _train_step(model, items, micro_batches, objective, config, pad_id, trainable, optimizer, scheduler) -> dict:
+    """One optimizer step over its micro-batches (gradient accumulation, clipping); returns its metrics and counts."""
+    optimizer.zero_grad(set_to_none=True)
+    parts, losses, pairs, tokens = [], [], 0, 0
+    for positions in micro_batches:
+        batch = collate([items[i] for i in positions], pad_id)
+        loss, detached = _micro_batch(model, batch, objective, share_prompt=config.share_prompt)
+        (loss / len(micro_batches)).backward()
+        parts.append(detached)
+        losses.append(float(loss.detach()))
+        pairs += len(positions)
+        tokens += int(batch["attention_mask"].sum())
+    if config.max_grad_norm > 0:
+        torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
+    optimizer.step()
+    scheduler.step()
+    metrics = _train_metrics(parts, losses, objective.beta)
+    metrics["learning_rate"] = scheduler.get_last_lr()[0]
+    return {"metrics": metrics, "pairs": pairs, "tokens": tokens}
+
+
 def train_dpo(
     config: EngineConfig,
     train_pairs: list[PreferencePair],
@@ -156,43 +196,28 @@ def train_dpo(
     _seed_everything(config.seed)
     model, tokenizer = load_policy(config.model_dir, config)
     pad_id = tokenizer.pad_token_id
-    device = next(model.parameters()).device
 
-    # Tied pairs carry signal only for a tie-aware loss; the others would read them as preferences.
-    tie_pairs = [dataclasses.replace(t, is_tie=True) for t in ties or []] + [p for p in train_pairs if p.is_tie]
-    all_train = [p for p in train_pairs if not p.is_tie] + (tie_pairs if config.tie_loss else [])
+    all_train, ties_ignored = _split_ties(config, train_pairs, ties)
     eval_pairs = list(eval_pairs or [])
     objective = Objective.from_config(config, all_train)
     tokenize = dict(max_length=config.max_length, truncation_mode=config.truncation_mode)
     items, dropped = tokenize_pairs(all_train, tokenizer, **tokenize)
     eval_items, eval_dropped = tokenize_pairs(eval_pairs, tokenizer, **tokenize)
     if not items:
-        raise ValueError(
-            f"no training pairs left: all {dropped} prompts are longer than max_length={config.max_length}"
-        )
+        raise ValueError(f"no training pairs left: {dropped} prompts are longer than max_length={config.max_length}")
 
     model_sha = model_files_sha256(config.model_dir)
     ref_cache_hit = None
     if config.precompute_ref_logps:
-        kwargs = dict(
-            model_sha=model_sha, cache_dir=config.ref_cache_dir, batch_size=config.batch_size, pad_token_id=pad_id
-        )
-        ref_cache_hit = attach_reference_logps(model, items, **kwargs)
-        attach_reference_logps(model, eval_items, **kwargs)
+        cache = dict(model_sha=model_sha, cache_dir=config.ref_cache_dir, batch_size=config.batch_size)
+        ref_cache_hit = attach_reference_logps(model, items, pad_token_id=pad_id, **cache)
+        attach_reference_logps(model, eval_items, pad_token_id=pad_id, **cache)
 
-    total_steps = config.max_steps or _steps_per_epoch(items, config) * config.epochs
+    steps_per_epoch = _steps_per_epoch(items, config)
+    total_steps = config.max_steps or steps_per_epoch * config.epochs
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(config, total_steps))
-    log = MetricsLog(out)
-    step = 0
-    checkpoint = latest_checkpoint(out) if resume else None
-    if checkpoint is not None:
-        step = load_checkpoint(checkpoint, model, optimizer, scheduler)
-        log.truncate_after(step)
-    else:
-        log.reset()
-
     resolved = {
         "config": config.to_dict(),
         "loss_types": objective.loss_types,
@@ -207,10 +232,19 @@ def train_dpo(
         "num_eval_pairs": len(eval_items),
         "dropped_train": dropped,
         "dropped_eval": eval_dropped,
-        "ties_ignored": 0 if config.tie_loss else len(tie_pairs),
+        "ties_ignored": ties_ignored,
         "ref_cache_hit": ref_cache_hit,
-        "device": str(device),
+        "device": str(next(model.parameters()).device),
     }
+    log = MetricsLog(out)
+    step = 0
+    checkpoint = latest_checkpoint(out) if resume else None
+    if checkpoint is not None:
+        _check_resumable(out, resolved["train_sha256"])
+        step = load_checkpoint(checkpoint, model, optimizer, scheduler)
+        log.truncate_after(step)
+    else:
+        log.reset()
     write_json(out / "config.json", resolved)
 
     plan = _step_plan(items, config)
@@ -219,39 +253,24 @@ def train_dpo(
     reporter.start(total_steps)
     model.train()
     status, metrics = "completed", {}
-    train_seconds, pairs_seen, tokens_seen, steps_timed = 0.0, 0, 0, 0
+    seconds, pairs, tokens, timed = 0.0, 0, 0, 0
     while step < total_steps:
         if reporter.should_stop():
             status = "cancelled"
             break
         started = time.perf_counter()
-        micro_batches = next(plan)
-        optimizer.zero_grad(set_to_none=True)
-        parts, losses = [], []
-        for positions in micro_batches:
-            batch = collate([items[i] for i in positions], pad_id)
-            loss, detached = _micro_batch(model, batch, objective, share_prompt=config.share_prompt)
-            (loss / len(micro_batches)).backward()
-            parts.append(detached)
-            losses.append(float(loss.detach()))
-            pairs_seen += len(positions)
-            tokens_seen += int(batch["attention_mask"].sum())
-        if config.max_grad_norm > 0:
-            torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
-        optimizer.step()
-        scheduler.step()
+        done = _train_step(model, items, next(plan), objective, config, pad_id, trainable, optimizer, scheduler)
         step += 1
-        train_seconds += time.perf_counter() - started
-        steps_timed += 1
-        metrics = _train_metrics(parts, losses, objective.beta)
+        seconds += time.perf_counter() - started
+        pairs += done["pairs"]
+        tokens += done["tokens"]
+        timed += 1
+        metrics = done["metrics"]
         metrics.update(
-            {
-                "learning_rate": scheduler.get_last_lr()[0],
-                "pairs_per_s": pairs_seen / train_seconds,
-                "tokens_per_s": tokens_seen / train_seconds,
-                "eta_s": (total_steps - step) * train_seconds / steps_timed,
-                "epoch": step / _steps_per_epoch(items, config),
-            }
+            pairs_per_s=pairs / seconds,
+            tokens_per_s=tokens / seconds,
+            eta_s=(total_steps - step) * seconds / timed,
+            epoch=step / steps_per_epoch,
         )
         if config.eval_every and eval_items and (step % config.eval_every == 0 or step == total_steps):
             scores = score_pairs(model, eval_items, batch_size=config.batch_size, pad_token_id=pad_id)
@@ -259,12 +278,10 @@ def train_dpo(
         log.append(step, metrics)
         reporter.log(step, metrics)
         if config.checkpoint_every and step % config.checkpoint_every == 0 and step < total_steps:
-            path = save_checkpoint(out, step, model, optimizer, scheduler)
-            reporter.checkpoint(step, str(path))
+            reporter.checkpoint(step, str(save_checkpoint(out, step, model, optimizer, scheduler)))
 
     if status == "cancelled":
-        path = save_checkpoint(out, step, model, optimizer, scheduler)
-        reporter.checkpoint(step, str(path))
+        reporter.checkpoint(step, str(save_checkpoint(out, step, model, optimizer, scheduler)))
         return TrainResult(status, str(out), step, total_steps, metrics, {})
 
     model.save_pretrained(out)
