@@ -70,9 +70,9 @@ def leave_one_out_majority(units: np.ndarray, categories: np.ndarray) -> np.ndar
 
     ``units`` are dense unit indices and ``categories`` outcome codes in 0..3 (escalations removed beforehand).
     """
-    counts = np.zeros((int(units.max()) + 1 if len(units) else 0, N_CATEGORIES), dtype=np.int64)
-    np.add.at(counts, (units, categories), 1)
-    others = counts[units]
+    n_units = int(units.max()) + 1 if len(units) else 0
+    cells = np.bincount(units * N_CATEGORIES + categories, minlength=n_units * N_CATEGORIES)
+    others = cells.reshape(n_units, N_CATEGORIES)[units]
     others[np.arange(len(units)), categories] -= 1
     top = others.max(axis=1, keepdims=True)
     unique_top = ((others == top).sum(axis=1) == 1) & (top[:, 0] > 0)
