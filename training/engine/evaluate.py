@@ -95,6 +95,8 @@ def _slices(pairs: list[PreferencePair], items: list[TokenizedPair], margins: to
         if locale:
             groups["locale"][str(locale)].append(margin)
         tags = pair.meta.get("tags") or []
+        if isinstance(tags, dict):  # {"topic": "math"} slices as "topic=math"
+            tags = [f"{key}={value}" for key, value in sorted(tags.items())]
         for tag in tags if isinstance(tags, list) else [tags]:
             groups["tag"][str(tag)].append(margin)
     return {
