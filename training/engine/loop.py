@@ -209,7 +209,12 @@ def train_dpo(
     model_sha = model_files_sha256(config.model_dir)
     ref_cache_hit = None
     if config.precompute_ref_logps:
-        cache = dict(model_sha=model_sha, cache_dir=config.ref_cache_dir, batch_size=config.batch_size)
+        cache = dict(
+            model_sha=model_sha,
+            cache_dir=config.ref_cache_dir,
+            batch_size=config.batch_size,
+            share_prompt=config.share_prompt,
+        )
         ref_cache_hit = attach_reference_logps(model, items, pad_token_id=pad_id, **cache)
         attach_reference_logps(model, eval_items, pad_token_id=pad_id, **cache)
 

@@ -34,8 +34,8 @@ def model_files_sha256(model_dir: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def cache_key(model_sha: str, items: list[TokenizedPair], dtype: torch.dtype) -> str:
-    digest = hashlib.sha256(f"{model_sha}|{dtype}|".encode())
+def cache_key(model_sha: str, items: list[TokenizedPair], dtype: torch.dtype, share_prompt: bool = False) -> str:
+    digest = hashlib.sha256(f"{model_sha}|{dtype}|{share_prompt}|".encode())
     for item in items:
         for row in (item.chosen_ids, item.chosen_mask, item.rejected_ids, item.rejected_mask):
             digest.update(",".join(map(str, row)).encode() + b";")
@@ -44,7 +44,9 @@ def cache_key(model_sha: str, items: list[TokenizedPair], dtype: torch.dtype) ->
 
 
 @torch.no_grad()
-def reference_logps(model, items: list[TokenizedPair], *, batch_size: int, pad_token_id: int) -> torch.Tensor:
+def reference_logps(
+    model, items: list[TokenizedPair], *, batch_size: int, pad_token_id: int, share_prompt: bool = False
+) -> torch.Tensor:
     """Summed completion log-probs of every item under the reference (adapter disabled): shape (n, 2)."""
     out = torch.zeros(len(items), 2)
     was_training = model.training
@@ -53,7 +55,7 @@ def reference_logps(model, items: list[TokenizedPair], *, batch_size: int, pad_t
         with model.disable_adapter():
             for positions in sequential_batches(items, batch_size):
                 batch = collate([items[i] for i in positions], pad_token_id)
-                logps, _, _ = sequence_logps(model, batch)
+                logps, _, _ = sequence_logps(model, batch, share_prompt=share_prompt)
                 half = len(positions)
                 out[positions, 0] = logps[:half].float().cpu()
                 out[positions, 1] = logps[half:].float().cpu()
@@ -70,18 +72,21 @@ def attach_reference_logps(
     cache_dir: str | os.PathLike | None,
     batch_size: int,
     pad_token_id: int,
+    share_prompt: bool = False,
 ) -> bool:
     """Fill `ref_chosen_logp` / `ref_rejected_logp` on every item; returns True when they came from the cache."""
     if not items:
         return False
     dtype = next(model.parameters()).dtype
     directory = Path(cache_dir) if cache_dir else default_cache_dir()
-    path = directory / f"{cache_key(model_sha, items, dtype)}.pt"
+    path = directory / f"{cache_key(model_sha, items, dtype, share_prompt)}.pt"
     hit = path.is_file()
     if hit:
         values = torch.load(path, map_location="cpu", weights_only=True)
     else:
-        values = reference_logps(model, items, batch_size=batch_size, pad_token_id=pad_token_id)
+        values = reference_logps(
+            model, items, batch_size=batch_size, pad_token_id=pad_token_id, share_prompt=share_prompt
+        )
         directory.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".tmp")
         torch.save(values, partial)
