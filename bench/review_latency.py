@@ -12,9 +12,15 @@ Later runs reuse it; each run first deletes what the previous run's bench review
 Gunicorn (`--workers` sync workers, persistent DB connections) serves the app on a free port with an access log of
 each request's duration; N asyncio tasks with httpx, each a reviewer with a DRF token, loop POST next → POST
 judgment until the queue is empty, `--max-per-reviewer` judgments, or `--duration` seconds, pausing `--think-ms`
-between calls. Prints p50/p95/p99 of the server's time per call (gunicorn's %(D)s: from request read to response
-written, no client or queueing time) beside the client's round trip, and the errors; the target is server p95 <
-50 ms with zero errors.
+(±50%, after a random start) between calls. Prints p50/p95/p99 of the server's time per call (gunicorn's %(D)s:
+from request read to response written, no client or listen-queue time) beside the client's round trip, the
+errors, and the machine's load average (the figures mean little on a box busy with other work). The target is
+server p95 < 50 ms with zero errors.
+
+Measured 2026-11-22 on the shared 2-core dev box (load average 2–3.5 from other jobs), 100k pairs / 300k judgments:
+  --reviewers 1 --think-ms 50 --workers 1:   next p50/p95 27/35 ms, judgment 16/23 ms, 0 errors
+  --reviewers 50 --think-ms 3000:            next p50/p95 30/95 ms, judgment 16/47 ms, 0 errors (7 judgments/s)
+  --reviewers 50 --think-ms 500:             next p50/p95 50/100 ms, judgment 28/60 ms, 0 errors (29 judgments/s)
 """
 
 from __future__ import annotations
@@ -307,9 +313,15 @@ async def wait_until_up(base: str, timeout: float = 30.0) -> None:
     raise RuntimeError("gunicorn did not answer within 30 s")
 
 
+def think(args) -> float:
+    """A pause of think-ms on average, spread ±50% so that reviewers drift apart instead of moving in waves."""
+    return args.think_ms / 1000 * random.uniform(0.5, 1.5)
+
+
 async def reviewer_loop(client, token: str, args, stop_at: float, timings: dict, errors: list) -> int:
     headers = {"Authorization": f"Token {token}"}
     done = 0
+    await asyncio.sleep(random.uniform(0, 2 * args.think_ms / 1000))  # reviewers do not all start at once
     while done < args.max_per_reviewer and time.monotonic() < stop_at:
         started = time.perf_counter()
         response = await client.post(f"/api/v1/campaigns/{SLUG}/next", headers=headers)
@@ -320,7 +332,7 @@ async def reviewer_loop(client, token: str, args, stop_at: float, timings: dict,
             errors.append(f"next {response.status_code} {response.text[:120]}")
             break
         assignment = response.json()["assignment"]
-        await asyncio.sleep(args.think_ms / 1000)
+        await asyncio.sleep(think(args))
         choice = random.choice(["left", "right", "tie"])
         payload = {
             "choice": choice,
@@ -336,7 +348,7 @@ async def reviewer_loop(client, token: str, args, stop_at: float, timings: dict,
             errors.append(f"judgment {response.status_code} {response.text[:120]}")
             continue
         done += 1
-        await asyncio.sleep(args.think_ms / 1000)
+        await asyncio.sleep(think(args))
     return done
 
 
@@ -385,7 +397,7 @@ def main() -> None:
     parser.add_argument("--reviewers", type=int, default=50)
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load at most")
     parser.add_argument("--max-per-reviewer", type=int, default=200)
-    parser.add_argument("--think-ms", type=int, default=100, help="pause after each call")
+    parser.add_argument("--think-ms", type=int, default=100, help="mean pause after each call (±50%%)")
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument(
         "--database-url",
