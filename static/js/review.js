@@ -19,15 +19,22 @@
     return input;
   }
 
+  // A fast reviewer can press a key between htmx's swap and its processing of the new form; processing is
+  // idempotent, so do it first, or the browser would post the form itself and reload the page.
+  function ready(el) {
+    if (window.htmx) window.htmx.process(el);
+    return el;
+  }
+
   function submit() {
     const form = judgeForm();
     const button = form?.querySelector("[data-submit]");
-    if (button && !button.disabled) form.requestSubmit(button);
+    if (button && !button.disabled) ready(form).requestSubmit(button);
   }
 
   function click(selector) {
     const el = document.querySelector(selector);
-    if (el && !el.disabled) el.click();
+    if (el && !el.disabled) ready(el).click();
   }
 
   function toggleShortcuts() {

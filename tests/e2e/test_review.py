@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from annotate.models import Judgment, Outcome
+from annotate.models import Assignment, Judgment, Outcome
 from tests.annotate.review_helpers import campaign_with_pairs, rubric_with
 from tests.factories import ComparisonFactory, PromptFactory
 
@@ -68,9 +68,18 @@ def test_a_reviewer_judges_five_pairs_with_the_keyboard(page, live_server, alice
     submit_and_wait(page, "Control+Enter")
     assert page.is_visible("text=Today: 5")
 
+    last_judged = Judgment.objects.filter(reviewer=alice).latest("id").assignment_id
+    submit_and_wait(page, "u")  # undo: the escalated pair comes back with its critique
+    assert current_assignment(page) == str(last_judged)
+    assert page.input_value("textarea[name=critique]") == "Is this a medical question?"
+    assert Judgment.objects.filter(reviewer=alice).count() == 4
+    submit_and_wait(page)  # submitted again as it was
+    submit_and_wait(page, "s")  # skip gives the pair back
+
     assert page.evaluate("window.reviewMarker") == "same page", "the page reloaded instead of swapping"
     judgments = Judgment.objects.filter(reviewer=alice).order_by("id")
     assert [j.outcome for j in judgments][2:] == [Outcome.TIE, Outcome.BOTH_BAD, Outcome.ESCALATE]
     assert {judgments[0].strength, judgments[1].strength} == {"clear", "strong"}
     assert judgments[3].critique == "Both get the date wrong."
     assert all(j.time_taken_ms > 0 for j in judgments)
+    assert Assignment.objects.filter(reviewer=alice, state=Assignment.State.RELEASED).count() == 1
