@@ -280,15 +280,6 @@ def _finish(run_id: int, attempt: int, status: str, **fields: Any) -> None:
     )
 
 
-def _tags_as_list(pairs: list) -> list:
-    """Exports carry prompt tags as {"scenario": "factual"}; the engine slices by a list of tags: scenario=factual."""
-    for pair in pairs:
-        tags = pair.meta.get("tags")
-        if isinstance(tags, dict):
-            pair.meta["tags"] = [f"{key}={value}" for key, value in sorted(tags.items())]
-    return pairs
-
-
 def run_execute(*, run_id: int) -> str | None:
     """Claim the run and train it to the end; returns the final status, or None if another delivery had it."""
     if not run_claim(run_id=run_id):
@@ -302,9 +293,9 @@ def run_execute(*, run_id: int) -> str | None:
         try:
             config = EngineConfig.from_dict(run.config)
             files = run.data_files
-            train = _tags_as_list(load_pairs(files["train"]))
-            test = _tags_as_list(load_pairs(files["test"])) if _pairs_in(files, "test") else []
-            ties = _tags_as_list(load_pairs(files["ties"], is_tie=True)) if _pairs_in(files, "ties") else []
+            train = load_pairs(files["train"])
+            test = load_pairs(files["test"]) if _pairs_in(files, "test") else []
+            ties = load_pairs(files["ties"], is_tie=True) if _pairs_in(files, "ties") else []
             reporter.note("resuming from the last checkpoint" if run.resume else "loading the model and data")
             result = train_dpo(config, train, test, reporter, ties=ties, resume=run.resume)
         except Exception as exc:  # any failure is recorded on the run; the task never retries
