@@ -34,7 +34,9 @@
 
   function click(selector) {
     const el = document.querySelector(selector);
-    if (el && !el.disabled) ready(el).click();
+    if (!el || el.disabled) return;
+    ready(el.form || el);  // the form carries hx-post for the undo button, and holds the skip button's own
+    el.click();
   }
 
   function toggleShortcuts() {
