@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from annotate import review_selectors
 from annotate.models import Assignment, Campaign, Strength
@@ -152,10 +154,10 @@ def review_undo(request: HttpRequest, slug: str) -> HttpResponse:
             assign_next_pair(reviewer=request.user, campaign=campaign),
             notice=str(refused).capitalize() + ".",
         )
-    if assignment.comparison.campaign_id != campaign.pk:
-        return redirect("review_campaign", slug=assignment.comparison.campaign.slug)
-    if not request.htmx:
-        return redirect("review_campaign", slug=campaign.slug)
+    if assignment.comparison.campaign_id != campaign.pk or not request.htmx:
+        # The last judgment was made in another campaign (another tab): go to that campaign's page.
+        url = reverse("review_campaign", args=[assignment.comparison.campaign.slug])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     return _render(
         request, campaign, assignment, submitted=previous, notice="Judgment taken back: change it and submit again."
     )

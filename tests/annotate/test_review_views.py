@@ -263,3 +263,12 @@ def test_guidelines_render_markdown_and_escape_html(client_for, alice):
     body = page(client_for(alice), campaign).content.decode()
     assert "<h3>Judge</h3>" in body and "<strong>correct</strong>" in body and "<em>Tie</em>" in body
     assert "<script>alert(1)</script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_undo_of_a_judgment_from_another_campaign_sends_the_browser_there(client_for, alice, campaign):
+    other, _ = campaign_with_pairs(1)
+    client = client_for(alice)
+    post_judgment(client, other, assign_next_pair(reviewer=alice, campaign=other))
+    response = client.post(reverse("review_undo", args=[campaign.slug]), **HTMX)
+    assert response.headers["HX-Redirect"] == reverse("review_campaign", args=[other.slug])
+    assert not Judgment.objects.exists()
