@@ -1,177 +1,59 @@
-"""Quality dashboard reads: one query pulls a campaign's judgments as arrays, numpy does the rest, the cache keeps it.
+"""Quality dashboard reads: compact arrays (annotate/quality_load.py), numpy for the numbers, the cache to keep them.
 
-The report is cached per campaign under a key holding the campaign's latest judgment id and judgment count, so a new
-(or deleted) judgment makes the next page view recompute it; until then a view costs a couple of small queries.
+Each campaign's report is cached with the *stamp* of the judgments it was computed from: on PostgreSQL a counter that
+triggers bump whenever the campaign's judgments change (migration 0004: one indexed row read), elsewhere the latest
+judgment id and the count. A page view compares stamps: equal, the cached report is served; different, the previous
+report is still served at once (``updating``) while a Celery task computes the new one. Only a campaign that has
+never been computed (or whose report was evicted) is computed during the request.
+
+The cache must be shared by web processes and workers (settings ``CACHES``): the worker's report is what the web
+process serves next.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date
 
-import numpy as np
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, FloatField, Max, Q, TextField, Value
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast, Concat, Length, Trim, TruncDate
+from django.db.models import Count, Max, Q
 
 from annotate.models import Campaign, Judgment, Outcome, ReviewerFlag
-from annotate.quality_metrics import OUTCOMES, SECONDS_PER_DAY, STRENGTHS, Coded, JudgmentArrays, compute_quality
+from annotate.quality_load import campaign_arrays, snapshot
+from annotate.quality_metrics import OUTCOMES, compute_quality
+
+__all__ = ["campaign_arrays", "campaign_report", "campaign_report_state", "compute_campaign_report"]
 
 BOOTSTRAP_RESAMPLES = 1000
 CACHE_SECONDS = 7 * 24 * 3600
-REPORT_VERSION = 1  # bump when the report's shape changes, so stale cached reports are never read
-CHUNK_ROWS = 50_000
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-
-# Judgment-level columns, read as plain values: the query is run on a raw cursor, so no per-value ORM converters.
-_BASE_FIELDS = (
-    "reviewer_id",
-    "comparison_id",
-    "outcome",
-    "strength",
-    "assignment__a_on_left",
-    "time_taken_ms",
-    "gold_correct",
-    "comparison__prompt__locale__code",
-)
+REPORT_VERSION = 2  # bump when the report's shape changes, so stale cached reports are never read
+# A refresh is enqueued at most once per campaign while this lock lives; it outlasts a 1M-judgment compute by far,
+# and expires on its own if a worker dies holding it, so the next page view enqueues again.
+REFRESH_LOCK_SECONDS = 10 * 60
 
 
-class _Encoder:
-    """Labels to dense integer codes; new labels get the next codes in sorted order, so runs are reproducible."""
-
-    def __init__(self) -> None:
-        self.codes: dict = {}
-
-    def encode(self, values: Sequence) -> np.ndarray:
-        for label in sorted(set(values) - self.codes.keys(), key=str):
-            self.codes[label] = len(self.codes)
-        return np.fromiter(map(self.codes.__getitem__, values), dtype=np.int64, count=len(values))
-
-    @property
-    def labels(self) -> list[str]:
-        return [str(label) for label in self.codes]
-
-    def labels_raw(self) -> list:
-        return list(self.codes)
+@dataclass(frozen=True)
+class ReportState:
+    report: dict
+    updating: bool  # the report predates the latest judgments; a fresh one is being computed in the background
 
 
-def _epoch_days(dates: Sequence) -> np.ndarray:
-    """Days since 1970-01-01 from date objects (PostgreSQL) or ISO strings (SQLite)."""
-    if dates and isinstance(dates[0], date):
-        return np.fromiter(map(date.toordinal, dates), dtype=np.int64, count=len(dates)) - _EPOCH_ORDINAL
-    return np.array(dates, dtype="datetime64[D]").astype(np.int64)
+def _key(campaign_id: int, what: str) -> str:
+    # The database's name too: one shared cache (Redis, files) may serve several databases (dev, bench, tests).
+    return f"quality:v{REPORT_VERSION}:{connection.settings_dict['NAME']}:{campaign_id}:{what}"
 
 
-def _judgment_rows(campaign: Campaign, criteria: list[str]) -> Iterator[list[tuple]]:
-    """Batches of rows: _BASE_FIELDS, then day, tags, lengths, models, and (a, b) per criterion. One query."""
-    expressions = [
-        # The day is all the report needs, and a date converts far faster than a timestamp with a time zone.
-        TruncDate("created_at", tzinfo=UTC),
-        Cast("comparison__prompt__tags", TextField()),
-        Length("comparison__candidate_a__text"),
-        Length("comparison__candidate_b__text"),
-        # "name version" built by the database: one string per side instead of two.
-        Trim(Concat("comparison__candidate_a__model_name", Value(" "), "comparison__candidate_a__model_version")),
-        Trim(Concat("comparison__candidate_b__model_name", Value(" "), "comparison__candidate_b__model_version")),
-    ]
-    for key in criteria:
-        for side in ("a", "b"):
-            expressions.append(Cast(KeyTextTransform(key, KeyTransform(side, "ratings")), FloatField()))
-    queryset = (
-        Judgment.objects.filter(comparison__campaign=campaign).order_by().values_list(*_BASE_FIELDS, *expressions)
-    )
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while batch := cursor.fetchmany(CHUNK_ROWS):
-            yield batch
-
-
-def _tag_items(raw: str | None) -> list[tuple[str, str]]:
-    value = json.loads(raw) if raw else {}
-    items = value.items() if isinstance(value, dict) else []
-    return [(str(key), item if isinstance(item, str) else json.dumps(item)) for key, item in items]
-
-
-def campaign_arrays(*, campaign: Campaign) -> JudgmentArrays:
-    """Every judgment of the campaign as compact arrays, read with one query. ``created_at`` has day resolution."""
-    criteria = campaign.rubric.criterion_keys()
-    outcome_code = {name: i for i, name in enumerate(OUTCOMES)}
-    strength_code = {"": -1, None: -1} | {name: i for i, name in enumerate(STRENGTHS)}
-    locales, models = _Encoder(), _Encoder()
-    tag_values: dict[str, _Encoder] = {}
-    raw_tags = _Encoder()
-    columns: dict[str, list[np.ndarray]] = {}
-    n_base = len(_BASE_FIELDS)
-    for batch in _judgment_rows(campaign, criteria):
-        fields = list(zip(*batch, strict=True))
-        n = len(batch)
-        chunk = {
-            "reviewer": np.array(fields[0], dtype=np.int64),
-            "comparison": np.array(fields[1], dtype=np.int64),
-            "outcome": np.fromiter(map(outcome_code.__getitem__, fields[2]), dtype=np.int64, count=n),
-            "strength": np.fromiter(map(strength_code.__getitem__, fields[3]), dtype=np.int64, count=n),
-            "a_on_left": np.array(fields[4], dtype=bool),
-            "time_ms": np.array(fields[5], dtype=np.int64),
-            "gold_correct": np.array(fields[6], dtype=float),  # None → nan
-            "locale": locales.encode(fields[7]),
-            "created_at": _epoch_days(fields[n_base]) * float(SECONDS_PER_DAY),
-            "length_a": np.array(fields[n_base + 2], dtype=np.int64),
-            "length_b": np.array(fields[n_base + 3], dtype=np.int64),
-            "model_a": models.encode(fields[n_base + 4]),
-            "model_b": models.encode(fields[n_base + 5]),
-        }
-        for index in range(len(criteria)):
-            a = np.array(fields[n_base + 6 + 2 * index], dtype=float)
-            b = np.array(fields[n_base + 7 + 2 * index], dtype=float)
-            chunk[f"rating_{index}"] = a - b
-        for name, values in chunk.items():
-            columns.setdefault(name, []).append(values)
-        columns.setdefault("tags", []).append(raw_tags.encode(fields[n_base + 1]))
-
-    def column(name: str, dtype=np.int64) -> np.ndarray:
-        return np.concatenate(columns[name]) if name in columns else np.zeros(0, dtype=dtype)
-
-    # Tags repeat across a prompt's judgments: parse each distinct JSON text once, then index by text code.
-    tag_texts = raw_tags.labels_raw()
-    per_text: dict[str, np.ndarray] = {}
-    for text_code, raw in enumerate(tag_texts):
-        for key, value in _tag_items(raw):
-            if key not in per_text:
-                per_text[key] = np.full(len(tag_texts), -1, dtype=np.int64)
-                tag_values[key] = _Encoder()
-            per_text[key][text_code] = tag_values[key].encode([value])[0]
-    text_codes = column("tags")
-    tags = {key: Coded(codes[text_codes], tag_values[key].labels) for key, codes in sorted(per_text.items())}
-    return JudgmentArrays(
-        reviewer=column("reviewer"),
-        comparison=column("comparison"),
-        outcome=column("outcome"),
-        strength=column("strength"),
-        a_on_left=column("a_on_left", bool),
-        time_ms=column("time_ms"),
-        created_at=column("created_at", float),
-        gold_correct=column("gold_correct", float),
-        locale=Coded(column("locale"), locales.labels),
-        tags=tags,
-        length_a=column("length_a"),
-        length_b=column("length_b"),
-        model_a=column("model_a"),
-        model_b=column("model_b"),
-        model_labels=models.labels,
-        ratings={key: column(f"rating_{index}", float) for index, key in enumerate(criteria)},
-    )
-
-
-def _report_key(campaign: Campaign) -> str:
-    stamp = Judgment.objects.filter(comparison__campaign=campaign).aggregate(last=Max("id"), count=Count("id"))
-    return f"quality:v{REPORT_VERSION}:{campaign.pk}:{stamp['last'] or 0}:{stamp['count']}"
+def judgments_stamp(*, campaign_id: int) -> str:
+    """Changes whenever a judgment of the campaign is added, changed or removed (one small query)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT version FROM quality_judgment_stamp WHERE campaign_id = %s", [campaign_id])
+            row = cursor.fetchone()
+        return f"v{row[0] if row else 0}"
+    stamp = Judgment.objects.filter(comparison__campaign_id=campaign_id).aggregate(last=Max("id"), count=Count("id"))
+    return f"{stamp['last'] or 0}-{stamp['count']}"
 
 
 def compute_campaign_report(*, campaign: Campaign) -> dict:
@@ -184,14 +66,50 @@ def compute_campaign_report(*, campaign: Campaign) -> dict:
     return report
 
 
-def campaign_report(*, campaign: Campaign) -> dict:
-    """The campaign's quality report, from the cache unless a judgment arrived (or left) since it was computed."""
-    key = _report_key(campaign)
-    report = cache.get(key)
-    if report is None:
+def _compute_and_store(campaign: Campaign) -> dict:
+    # The stamp is read in the same snapshot as the arrays, so the stored pair always matches.
+    with snapshot():
+        stamp = judgments_stamp(campaign_id=campaign.pk)
         report = compute_campaign_report(campaign=campaign)
-        cache.set(key, report, CACHE_SECONDS)
+    cache.set(_key(campaign.pk, "report"), {"stamp": stamp, "report": report}, CACHE_SECONDS)
     return report
+
+
+def refresh_campaign_report(*, campaign_id: int) -> dict | None:
+    """Compute the campaign's report and cache it (the Celery task's body); None if the campaign is gone."""
+    try:
+        campaign = Campaign.objects.select_related("rubric").filter(pk=campaign_id).first()
+        return None if campaign is None else _compute_and_store(campaign)
+    finally:
+        cache.delete(_key(campaign_id, "refresh"))
+
+
+def request_refresh(*, campaign_id: int) -> bool:
+    """Enqueue a background recompute unless one is already on its way (a cache lock: page views race here)."""
+    if not cache.add(_key(campaign_id, "refresh"), True, REFRESH_LOCK_SECONDS):
+        return False
+    from annotate.tasks import refresh_quality_report  # tasks import this module
+
+    refresh_quality_report.delay_on_commit(campaign_id)
+    return True
+
+
+def campaign_report_state(*, campaign: Campaign) -> ReportState:
+    """The campaign's report at once: fresh if no judgment changed since it was computed, else the previous one
+    while a refresh runs. Computed during the call only when there is no earlier report to show."""
+    stamp = judgments_stamp(campaign_id=campaign.pk)
+    cached = cache.get(_key(campaign.pk, "report"))
+    if cached is None:
+        return ReportState(_compute_and_store(campaign), updating=False)
+    if cached["stamp"] == stamp:
+        return ReportState(cached["report"], updating=False)
+    request_refresh(campaign_id=campaign.pk)
+    return ReportState(cached["report"], updating=True)
+
+
+def campaign_report(*, campaign: Campaign) -> dict:
+    """The campaign's latest report (possibly a little behind while a refresh runs: see campaign_report_state)."""
+    return campaign_report_state(campaign=campaign).report
 
 
 def flagged_reviewer_ids(*, campaign: Campaign) -> set[int]:

@@ -89,7 +89,27 @@ else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Shared by every process, not LocMemCache (one per process): the quality dashboard's reports are computed by a
+# Celery worker and served by web processes. Redis (CACHE_URL, default: the broker's server, next db number) when the
+# broker is Redis, else files under DATA_DIR/cache.
+_CACHE_BROKER = os.environ.get("CELERY_BROKER_URL", "")
+if _CACHE_BROKER.startswith(("redis://", "rediss://")):
+    _broker_base, _, _broker_db = _CACHE_BROKER.rstrip("/").rpartition("/")
+    if not _broker_db.isdigit():  # redis://host:port with no db: db 0
+        _broker_base, _broker_db = _CACHE_BROKER.rstrip("/"), "0"
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ.get("CACHE_URL", f"{_broker_base}/{(int(_broker_db) + 1) % 16}"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = (
     []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.factories import LocaleFactory, QualificationFactory, UserFactory
@@ -19,6 +20,14 @@ def _person(username: str, role: str, locales: tuple[str, ...] = ("en-US",)):
 def fast_password_hashing(settings):
     """PBKDF2 costs ~0.3 s a user on this machine; tests don't need a strong hash."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def process_local_cache(settings):
+    """The configured cache is shared (Redis or files): parallel test runs would clear each other's entries.
+    Emptied for every test: rolled-back ids come back, and an entry must not outlive its test."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
 
 
 @pytest.fixture

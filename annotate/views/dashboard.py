@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseClientRefresh
 
 from annotate import quality
 from annotate.models import Campaign
@@ -118,7 +119,13 @@ def quality_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def quality_campaign(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _campaign(slug)
-    report = quality.campaign_report(campaign=campaign)
+    state = quality.campaign_report_state(campaign=campaign)
+    if request.htmx and request.htmx.target == "quality-updating":
+        # The "updating…" note polls here: once the fresh report is in, reload the page to show it.
+        if state.updating:
+            return render(request, "annotate/dashboard/_updating.html", {"campaign": campaign})
+        return HttpResponseClientRefresh()
+    report = state.report
     sort = request.GET.get("sort", "judgments")
     sort = sort if sort in SORTABLE else "judgments"
     descending = request.GET.get("dir", "desc") != "asc"
@@ -129,6 +136,7 @@ def quality_campaign(request: HttpRequest, slug: str) -> HttpResponse:
         "reviewers": _sorted(_reviewer_rows(report, flagged), sort, descending),
         "headers": _headers(sort, descending),
         "min_shared": MIN_SHARED_PAIRS,
+        "updating": state.updating,
     }
     if request.htmx and request.htmx.target == "reviewer-table":
         return render(request, "annotate/dashboard/_reviewer_table.html", context)
