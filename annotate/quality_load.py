@@ -31,7 +31,8 @@ _COPY_TRAILER = 2  # field count -1
 def campaign_arrays(*, campaign: Campaign) -> JudgmentArrays:
     """Every judgment of the campaign as compact arrays. ``created_at`` has day resolution."""
     if connection.vendor == "postgresql":
-        return _postgresql_arrays(campaign)
+        with snapshot():  # the temporary table lives until the transaction ends: there must be one
+            return _postgresql_arrays(campaign)
     return _generic_arrays(campaign)
 
 

@@ -1,6 +1,11 @@
-"""The quality dashboard at scale on PostgreSQL: cold report (one query + numpy), cached page, drill-down page.
+"""The quality dashboard at scale on PostgreSQL: freshness check, cold report, cached, stale and drill-down pages.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/verdict_bench .venv/bin/python bench/dashboard_pg.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/verdict_bench \
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/dashboard_pg.py
+
+The cache is the configured one (Redis with a Redis broker, else files). The stale path adds one judgment, times the
+page (previous report + "updating…"), runs the refresh task in-process (nothing is sent to the broker), times the
+fresh page, then removes the judgment again.
 
 Creates the database if needed, migrates it, and fills campaign "bench-1m" once (about 1M judgments: 223k pairs
 × 5 reviewers with 10% missing, 400 reviewers, two rubric criteria); later runs reuse it. Use a database of its own:
@@ -11,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
@@ -164,15 +171,18 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.cache import cache
     from django.core.management import call_command
     from django.db import connection
+    from django.db.models import Count, Max
     from django.test import Client
     from django.urls import reverse
 
-    from annotate import quality
+    from annotate import quality, quality_load
     from annotate.models import Campaign, Judgment
     from annotate.quality_metrics import compute_quality
+    from annotate.tasks import refresh_quality_report
 
     call_command("migrate", verbosity=0)
     if not Campaign.objects.filter(slug=SLUG).exists():
@@ -183,7 +193,12 @@ def main() -> None:
     count = Judgment.objects.filter(comparison__campaign=campaign).count()
     print(f"campaign {SLUG}: {count:,} judgments")
 
-    arrays = timed("load arrays (one query, streamed)", lambda: quality.campaign_arrays(campaign=campaign))
+    peer = Judgment.objects.filter(comparison__campaign=campaign)
+    timed("freshness check, peer: Max(id) + Count over judgments", lambda: peer.aggregate(Max("id"), Count("id")))
+    for attempt in (1, 2, 3):
+        timed(f"freshness check: trigger-kept stamp (run {attempt})", lambda: stamp_of(campaign))
+    arrays = timed("load arrays (binary COPY)", lambda: quality.campaign_arrays(campaign=campaign))
+    timed("load arrays, peer: one ORM query on a raw cursor", lambda: quality_load._generic_arrays(campaign))
     timed("compute report (numpy, 1,000 resamples)", lambda: compute_quality(arrays, overlap=campaign.overlap))
     cache.clear()
     client = Client()
@@ -192,11 +207,52 @@ def main() -> None:
     timed("dashboard page, cold cache (load + compute + render)", lambda: client.get(url_page))
     for attempt in (1, 2, 3):
         response = timed(f"dashboard page, cached (run {attempt})", lambda: client.get(url_page))
-    assert response.status_code == 200
-    reviewer = Judgment.objects.filter(comparison__campaign=campaign).values_list("reviewer_id", flat=True).first()
+    assert response.status_code == 200 and "Updating" not in response.content.decode()
+    reviewer = peer.values_list("reviewer_id", flat=True).first()
     url_reviewer = reverse("quality_reviewer", args=[SLUG, reviewer])
     timed("reviewer drill-down page, cached report", lambda: client.get(url_reviewer))
     timed("reviewers CSV, cached report", lambda: client.get(reverse("quality_csv", args=[SLUG, "reviewers"])))
+
+    judgment = add_judgment(campaign)
+    try:
+        with mock.patch.object(refresh_quality_report, "delay") as delay:
+            response = timed("dashboard page, stale (previous report + updating)", lambda: client.get(url_page))
+            assert "Updating" in response.content.decode() and delay.call_count == 1
+            poll = {"HX-Request": "true", "HX-Target": "quality-updating"}
+            timed("updating… poll, still stale", lambda: client.get(url_page, headers=poll))
+        timed("refresh task (in-process: load + compute + store)", lambda: refresh_quality_report(campaign.pk))
+        response = timed("updating… poll, fresh (answers HX-Refresh)", lambda: client.get(url_page, headers=poll))
+        assert response["HX-Refresh"] == "true"
+        response = timed("dashboard page, fresh again", lambda: client.get(url_page))
+        assert "Updating" not in response.content.decode()
+    finally:
+        judgment.assignment.delete()  # the judgment goes with it; the stamp moves on, so the next run starts stale
+    entry = cache.get(quality._key(campaign.pk, "report"))
+    print(
+        f"cached report: {len(pickle.dumps(entry)) / 1e6:.2f} MB pickled; cache {settings.CACHES['default']['BACKEND']}"
+    )
+
+
+def stamp_of(campaign):
+    from annotate import quality
+
+    return quality.judgments_stamp(campaign_id=campaign.pk)
+
+
+def add_judgment(campaign):
+    """One more judgment on the campaign's first pair, by a reviewer made for it (removed by the caller)."""
+    from django.contrib.auth.models import User
+
+    from annotate.models import Assignment, Comparison, Judgment
+
+    comparison = Comparison.objects.filter(campaign=campaign).order_by("id").first()
+    reviewer, _ = User.objects.get_or_create(username="bench-stale")
+    assignment = Assignment.objects.create(
+        reviewer=reviewer, comparison=comparison, state=Assignment.State.SUBMITTED, expires_at=comparison.created_at
+    )
+    return Judgment.objects.create(
+        assignment=assignment, comparison=comparison, reviewer=reviewer, outcome="a", strength="clear"
+    )
 
 
 if __name__ == "__main__":
