@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
 
 from annotate.models import Assignment
+from annotate.tasks import refresh_quality_report
 from tests.factories import AssignmentFactory, CampaignFactory, ComparisonFactory, JudgmentFactory, UserFactory
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -71,3 +73,28 @@ def test_a_lead_reads_the_quality_dashboard(page, live_server, lena, judged_camp
     assert page.is_visible("h1 >> text=quinn")
     assert page.locator("#recent-judgments tbody tr").count() == 24
     screenshot(page, "quality_reviewer")
+
+
+def test_a_stale_dashboard_says_updating_and_reloads_when_fresh(page, live_server, lena, judged_campaign, sign_in):
+    sign_in(page, "lena")
+    url = f"{live_server.url}/quality/{judged_campaign.slug}/"
+    page.goto(url)
+    page.wait_for_selector("text=72 judgments on 24 pairs by 3 reviewers")
+    comparison = judged_campaign.comparisons.first()
+    reviewer = UserFactory(username="dora", role="reviewer")
+    JudgmentFactory(
+        assignment=AssignmentFactory(reviewer=reviewer, comparison=comparison, state=Assignment.State.SUBMITTED),
+        comparison=comparison,
+        reviewer=reviewer,
+        outcome="a",
+        strength="clear",
+    )
+    with mock.patch.object(refresh_quality_report, "delay") as delay:  # no broker: the test runs the task itself
+        page.goto(url)
+        page.wait_for_selector("#quality-updating >> text=Updating…")
+        assert page.is_visible("text=72 judgments on 24 pairs by 3 reviewers")  # the previous report at once
+        delay.assert_called_once_with(judged_campaign.pk)
+        refresh_quality_report(judged_campaign.pk)
+        # The note polls every 2 s; the fresh report makes htmx reload the page.
+        page.wait_for_selector("text=73 judgments on 24 pairs by 4 reviewers", timeout=10_000)
+    assert page.locator("#quality-updating").count() == 0
