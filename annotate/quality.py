@@ -34,10 +34,15 @@ REPORT_VERSION = 2  # bump when the report's shape changes, so stale cached repo
 REFRESH_LOCK_SECONDS = 10 * 60
 
 
+# A campaign seen for the first time is computed during the request only up to this size (well under a second);
+# a bigger one shows "computing…" and polls like a stale report does.
+SYNC_MAX_JUDGMENTS = 50_000
+
+
 @dataclass(frozen=True)
 class ReportState:
-    report: dict
-    updating: bool  # the report predates the latest judgments; a fresh one is being computed in the background
+    report: dict | None  # None: never computed yet, a worker is on it
+    updating: bool  # the report predates the latest judgments (or is missing); a fresh one is being computed
 
 
 def _key(campaign_id: int, what: str) -> str:
@@ -45,15 +50,22 @@ def _key(campaign_id: int, what: str) -> str:
     return f"quality:v{REPORT_VERSION}:{connection.settings_dict['NAME']}:{campaign_id}:{what}"
 
 
-def judgments_stamp(*, campaign_id: int) -> str:
-    """Changes whenever a judgment of the campaign is added, changed or removed (one small query)."""
+def _stamp(campaign_id: int) -> tuple[str, int]:
+    """(stamp, most judgments the campaign can have): the PostgreSQL version counts every insert, so it bounds the
+    count from above; elsewhere the stamp holds the count itself."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT version FROM quality_judgment_stamp WHERE campaign_id = %s", [campaign_id])
             row = cursor.fetchone()
-        return f"v{row[0] if row else 0}"
+        version = row[0] if row else 0
+        return f"v{version}", version
     stamp = Judgment.objects.filter(comparison__campaign_id=campaign_id).aggregate(last=Max("id"), count=Count("id"))
-    return f"{stamp['last'] or 0}-{stamp['count']}"
+    return f"{stamp['last'] or 0}-{stamp['count']}", stamp["count"]
+
+
+def judgments_stamp(*, campaign_id: int) -> str:
+    """Changes whenever a judgment of the campaign is added, changed or removed (one small query)."""
+    return _stamp(campaign_id)[0]
 
 
 def compute_campaign_report(*, campaign: Campaign) -> dict:
@@ -76,10 +88,18 @@ def _compute_and_store(campaign: Campaign) -> dict:
 
 
 def refresh_campaign_report(*, campaign_id: int) -> dict | None:
-    """Compute the campaign's report and cache it (the Celery task's body); None if the campaign is gone."""
+    """Compute the campaign's report and cache it (the Celery task's body); None if the campaign is gone.
+
+    A report that is already fresh is kept: a duplicate delivery, or a second request queued after the lock
+    expired behind a long task, costs one small query."""
     try:
         campaign = Campaign.objects.select_related("rubric").filter(pk=campaign_id).first()
-        return None if campaign is None else _compute_and_store(campaign)
+        if campaign is None:
+            return None
+        cached = cache.get(_key(campaign_id, "report"))
+        if cached is not None and cached["stamp"] == judgments_stamp(campaign_id=campaign_id):
+            return cached["report"]
+        return _compute_and_store(campaign)
     finally:
         cache.delete(_key(campaign_id, "refresh"))
 
@@ -94,22 +114,28 @@ def request_refresh(*, campaign_id: int) -> bool:
     return True
 
 
-def campaign_report_state(*, campaign: Campaign) -> ReportState:
+def campaign_report_state(*, campaign: Campaign, wait: bool = False) -> ReportState:
     """The campaign's report at once: fresh if no judgment changed since it was computed, else the previous one
-    while a refresh runs. Computed during the call only when there is no earlier report to show."""
-    stamp = judgments_stamp(campaign_id=campaign.pk)
+    while a refresh runs. With no earlier report, a small campaign (or ``wait``) is computed during the call; a big
+    one gets ``report=None`` while a worker computes it."""
+    stamp, at_most = _stamp(campaign.pk)
     cached = cache.get(_key(campaign.pk, "report"))
-    if cached is None:
+    if cached is not None:
+        if cached["stamp"] == stamp:
+            return ReportState(cached["report"], updating=False)
+        request_refresh(campaign_id=campaign.pk)
+        return ReportState(cached["report"], updating=True)
+    if wait or at_most <= SYNC_MAX_JUDGMENTS:
         return ReportState(_compute_and_store(campaign), updating=False)
-    if cached["stamp"] == stamp:
-        return ReportState(cached["report"], updating=False)
     request_refresh(campaign_id=campaign.pk)
-    return ReportState(cached["report"], updating=True)
+    return ReportState(None, updating=True)
 
 
 def campaign_report(*, campaign: Campaign) -> dict:
-    """The campaign's latest report (possibly a little behind while a refresh runs: see campaign_report_state)."""
-    return campaign_report_state(campaign=campaign).report
+    """The campaign's latest report, possibly a little behind while a refresh runs; computed now if there is none
+    (drill-down and CSV pages, reached from an overview that already has one)."""
+    state = campaign_report_state(campaign=campaign, wait=True)
+    return state.report if state.report is not None else _compute_and_store(campaign)
 
 
 def flagged_reviewer_ids(*, campaign: Campaign) -> set[int]:

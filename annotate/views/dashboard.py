@@ -123,8 +123,11 @@ def quality_campaign(request: HttpRequest, slug: str) -> HttpResponse:
     if request.htmx and request.htmx.target == "quality-updating":
         # The "updating…" note polls here: once the fresh report is in, reload the page to show it.
         if state.updating:
-            return render(request, "annotate/dashboard/_updating.html", {"campaign": campaign})
+            context = {"campaign": campaign, "computing": state.report is None}
+            return render(request, "annotate/dashboard/_updating.html", context)
         return HttpResponseClientRefresh()
+    if state.report is None:  # a big campaign's first report: a worker computes it, the page polls
+        return render(request, "annotate/dashboard/campaign.html", {"campaign": campaign, "computing": True})
     report = state.report
     sort = request.GET.get("sort", "judgments")
     sort = sort if sort in SORTABLE else "judgments"

@@ -24,6 +24,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from annotate import quality
 from annotate.models import Assignment, Judgment, ReviewerFlag
 from annotate.quality import (
     campaign_arrays,
@@ -267,6 +268,12 @@ def test_refresh_task_computes_and_stores_the_fresh_report(campaign, django_capt
     delay.assert_called_once_with(campaign.pk)  # the finished task released its lock
 
 
+def test_refresh_of_a_fresh_report_computes_nothing(campaign, django_assert_num_queries):
+    campaign_report(campaign=campaign)
+    with django_assert_num_queries(2):  # the campaign, the stamp
+        assert refresh_quality_report(campaign.pk) is None
+
+
 def test_arrays_are_the_same_on_every_database_path(campaign):
     """PostgreSQL reads arrays by binary COPY, other databases through the ORM query: both must agree."""
     campaign.rubric  # noqa: B018
@@ -341,6 +348,19 @@ def test_stale_page_answers_with_the_previous_report_and_polls_until_fresh(clien
     assert done["HX-Refresh"] == "true"  # htmx reloads the page, which now shows the fresh report
     body = client.get(url).content.decode()
     assert "9 judgments" in body and "Updating…" not in body
+
+
+def test_big_campaign_first_report_is_computed_in_the_background(client_for, lena, campaign):
+    client = client_for(lena)
+    url = reverse("quality_campaign", args=[campaign.slug])
+    poll = {"HX-Request": "true", "HX-Target": "quality-updating"}
+    with mock.patch.object(quality, "SYNC_MAX_JUDGMENTS", 7), mock.patch.object(refresh_quality_report, "delay"):
+        body = client.get(url).content.decode()
+        assert "Computing this campaign" in body and 'id="headline"' not in body
+        assert "Computing this campaign" in client.get(url, headers=poll).content.decode()
+        refresh_quality_report(campaign.pk)
+        assert client.get(url, headers=poll)["HX-Refresh"] == "true"
+        assert "8 judgments" in client.get(url).content.decode()
 
 
 def test_reviewer_table_sorts_and_htmx_gets_only_the_fragment(client_for, lena, campaign):
