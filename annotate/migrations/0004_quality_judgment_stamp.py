@@ -3,6 +3,7 @@
 The dashboard caches a campaign's report until a judgment arrives or leaves. Counting a million judgments to find
 out costs ~0.4 s, so statement-level triggers keep ``quality_judgment_stamp.version`` (one row per campaign) moving
 instead, in the same transaction as the change: bulk inserts, deletes (cascades included) and raw SQL are all seen.
+Every insert adds one, so the version is also an upper bound of the campaign's judgment count.
 The table has no Django model on purpose (annotate/quality.py reads it with one indexed query), so makemigrations
 never touches it. SQLite keeps no triggers: a table rebuild by a later migration would drop them silently, so
 there the dashboard counts judgments instead (fine at development sizes).
@@ -28,6 +29,11 @@ BEGIN
     RETURN NULL;
 END
 $$;
+-- Start from the judgments already there, so a version is never below the campaign's judgment count.
+INSERT INTO quality_judgment_stamp (campaign_id, version)
+SELECT comparison.campaign_id, count(*)
+FROM annotate_judgment AS judgment JOIN annotate_comparison AS comparison ON comparison.id = judgment.comparison_id
+GROUP BY comparison.campaign_id;
 CREATE TRIGGER quality_stamp_insert AFTER INSERT ON annotate_judgment
     REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION quality_bump_judgment_stamp();
 CREATE TRIGGER quality_stamp_update AFTER UPDATE ON annotate_judgment
