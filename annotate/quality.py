@@ -3,8 +3,8 @@
 Each campaign's report is cached with the *stamp* of the judgments it was computed from: on PostgreSQL a counter that
 triggers bump whenever the campaign's judgments change (migration 0004: one indexed row read), elsewhere the latest
 judgment id and the count. A page view compares stamps: equal, the cached report is served; different, the previous
-report is still served at once (``updating``) while a Celery task computes the new one. Only a campaign that has
-never been computed (or whose report was evicted) is computed during the request.
+report is still served at once (``updating``) while a Celery task computes the new one. With no earlier report
+(never computed, or evicted), a small campaign is computed during the request and a big one by the task as well.
 
 The cache must be shared by web processes and workers (settings ``CACHES``): the worker's report is what the web
 process serves next.
@@ -12,17 +12,21 @@ process serves next.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q
+from kombu.exceptions import OperationalError
 
 from annotate.models import Campaign, Judgment, Outcome, ReviewerFlag
 from annotate.quality_load import campaign_arrays, snapshot
 from annotate.quality_metrics import OUTCOMES, compute_quality
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["campaign_arrays", "campaign_report", "campaign_report_state", "compute_campaign_report"]
 
@@ -32,7 +36,6 @@ REPORT_VERSION = 2  # bump when the report's shape changes, so stale cached repo
 # A refresh is enqueued at most once per campaign while this lock lives; it outlasts a 1M-judgment compute by far,
 # and expires on its own if a worker dies holding it, so the next page view enqueues again.
 REFRESH_LOCK_SECONDS = 10 * 60
-
 
 # A campaign seen for the first time is computed during the request only up to this size (well under a second);
 # a bigger one shows "computing…" and polls like a stale report does.
@@ -106,11 +109,20 @@ def refresh_campaign_report(*, campaign_id: int) -> dict | None:
 
 def request_refresh(*, campaign_id: int) -> bool:
     """Enqueue a background recompute unless one is already on its way (a cache lock: page views race here)."""
-    if not cache.add(_key(campaign_id, "refresh"), True, REFRESH_LOCK_SECONDS):
+    lock = _key(campaign_id, "refresh")
+    if not cache.add(lock, True, REFRESH_LOCK_SECONDS):
         return False
     from annotate.tasks import refresh_quality_report  # tasks import this module
 
-    refresh_quality_report.delay_on_commit(campaign_id)
+    def enqueue() -> None:
+        try:
+            refresh_quality_report.delay(campaign_id)
+        except OperationalError:  # broker unreachable: keep showing what there is, let the next view try again
+            logger.exception("quality: could not enqueue the refresh of campaign %s", campaign_id)
+            cache.delete(lock)
+
+    # delay_on_commit, with the broker's failure handled inside the callback (it may run after we return).
+    transaction.on_commit(enqueue)
     return True
 
 

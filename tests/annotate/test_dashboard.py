@@ -23,6 +23,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from kombu.exceptions import OperationalError
 
 from annotate import quality
 from annotate.models import Assignment, Judgment, ReviewerFlag
@@ -266,6 +267,17 @@ def test_refresh_task_computes_and_stores_the_fresh_report(campaign, django_capt
     with mock.patch.object(refresh_quality_report, "delay") as delay, django_capture_on_commit_callbacks(execute=True):
         assert campaign_report_state(campaign=campaign).updating
     delay.assert_called_once_with(campaign.pk)  # the finished task released its lock
+
+
+def test_unreachable_broker_keeps_the_stale_report_and_tries_again(campaign, django_capture_on_commit_callbacks):
+    campaign_report(campaign=campaign)
+    c1 = Judgment.objects.filter(comparison__campaign=campaign).first().comparison
+    _judge(c1, UserFactory(username="rick", role="reviewer"), "a", "clear", 0, DAY3)
+    with mock.patch.object(refresh_quality_report, "delay", side_effect=OperationalError("down")) as delay:
+        for _ in range(2):  # two page views, each enqueueing after its (empty) transaction
+            with django_capture_on_commit_callbacks(execute=True):
+                assert campaign_report_state(campaign=campaign).updating
+    assert delay.call_count == 2  # the failed attempt released its lock
 
 
 def test_refresh_of_a_fresh_report_computes_nothing(campaign, django_assert_num_queries):
