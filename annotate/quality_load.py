@@ -1,10 +1,11 @@
 """A campaign's judgments as compact numpy arrays, for the quality report.
 
-PostgreSQL: two ``COPY … (FORMAT binary)`` reads of numbers only, parsed by ``np.frombuffer`` with no Python work per
-row: judgments (ids, outcome and strength codes, day, rating differences) and the campaign's comparisons (locale id,
-tag-text code, lengths, model codes). Strings (locales, tag texts, model names) come from one small lookup query and
-are joined to codes inside the database. Other databases read the same columns through one ORM query on a raw cursor.
-Both give the same arrays; labels are in sorted order and hold only the values some judgment uses.
+PostgreSQL, in one repeatable-read transaction: two ``COPY … (FORMAT binary)`` reads of numbers only, parsed by
+``np.frombuffer`` with no Python work per row — judgments (ids, outcome and strength codes, day, rating differences)
+and the campaign's comparisons (locale, tag-text and model codes, lengths). The strings (locales, tag texts, model
+names) are read once each, distinct, from a temporary table of the campaign's comparisons, and turned into codes
+inside the database. Other databases read the same columns through one ORM query on a raw cursor. Both give the same
+arrays; labels are in sorted order and hold only the values some judgment uses.
 """
 
 from __future__ import annotations
