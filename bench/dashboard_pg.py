@@ -28,18 +28,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from bench._postgres import require_bench_database  # noqa: E402  (needs the project root on sys.path)
+
 SLUG = "bench-1m"
 BATCH = 10_000
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    server = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(server.replace("postgres://", "postgresql://", 1), autocommit=True) as connection:
-        if not connection.execute("select 1 from pg_database where datname = %s", [name]).fetchone():
-            connection.execute(f'create database "{name}"')
 
 
 def fill(pairs: int, raters: int, n_reviewers: int, seed: int) -> None:
@@ -163,10 +155,7 @@ def main() -> None:
     parser.add_argument("--raters", type=int, default=5)
     parser.add_argument("--reviewers", type=int, default=400)
     options = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database of its own, e.g. .../verdict_bench")
-    ensure_database(url)
+    require_bench_database("verdict_bench")
 
     import django
 

@@ -25,19 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from bench._postgres import require_bench_database  # noqa: E402  (needs the project root on sys.path)
+
 SLUG = "export-bench"
 BATCH = 20_000
 RATERS = 3
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    server = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(server.replace("postgres://", "postgresql://", 1), autocommit=True) as connection:
-        if not connection.execute("select 1 from pg_database where datname = %s", [name]).fetchone():
-            connection.execute(f'create database "{name}"')
 
 
 def fill(judgments: int, n_reviewers: int, seed: int) -> None:
@@ -228,10 +220,7 @@ def main() -> None:
     if options.child:
         measure(options.child, options.weighting)
         return
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database of its own, e.g. .../verdict_bench_export")
-    ensure_database(url)
+    require_bench_database("verdict_bench_export")
 
     import django
 

@@ -47,21 +47,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from bench._postgres import require_bench_database  # noqa: E402  (needs the project root on sys.path)
+
 SLUG = "bench-review"
 PROMPTS, CANDIDATES_PER_PROMPT, GOLD = 20_000, 5, 500
 HISTORY_REVIEWERS, OVERLAP = 100, 5
 JUDGMENTS_PER_PAIR = (1, 5, 2, 4, 3)  # cycled over pairs: mean 3 → 300,000 judgments for 100,000 pairs
 TARGET_P95_MS = 50.0
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    server = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(server.replace("postgres://", "postgresql://", 1), autocommit=True) as connection:
-        if not connection.execute("select 1 from pg_database where datname = %s", [name]).fetchone():
-            connection.execute(f'create database "{name}"')
 
 
 def _copy(cursor, table: str, columns: list[str], rows) -> None:
@@ -409,7 +401,7 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ["DATABASE_URL"] = args.database_url
-    ensure_database(args.database_url)
+    require_bench_database("verdict_review_bench")
     import django
 
     django.setup()
