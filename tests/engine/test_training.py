@@ -77,6 +77,10 @@ def test_output_folder_has_a_loadable_adapter_config_metrics_report_and_card(mak
     assert report["slices"]["locale"]["de-DE"]["count"] + report["slices"]["locale"]["en-US"]["count"] == 8
     assert report["slices"]["tag"]["animals"]["count"] == 4
     assert len(report["samples"]) == 2 and {"prompt", "adapter", "reference"} <= set(report["samples"][0])
+    assert report["kl"]["per_sequence"] > 0  # exact per-position KLs: never negative, positive once it learned
+    histogram = report["reward_distribution"]
+    assert len(histogram["edges"]) == len(histogram["chosen"]) + 1
+    assert sum(histogram["chosen"]) == sum(histogram["rejected"]) == report["num_pairs"] == 8
     card = (out / "README.md").read_text()
     assert "PeftModel.from_pretrained" in card and "sigmoid, sft" in card
 
@@ -194,3 +198,14 @@ def test_resuming_on_different_data_is_refused(make_config):
     train_dpo(config, rule_pairs(8, seed=0), [], Recorder(stop_after=1))
     with pytest.raises(ValueError, match="trained on different data"):
         train_dpo(config, rule_pairs(8, seed=1), [], Recorder(), resume=True)
+
+
+def test_kl_estimate_is_zero_while_the_adapter_equals_the_reference(tiny_model_dir, make_config):
+    from training.engine.evaluate import kl_and_samples
+
+    config = make_config()
+    model, tokenizer = load_policy(tiny_model_dir, config)
+    pairs = rule_pairs(4, seed=3)
+    items, _ = tokenize_pairs(pairs, tokenizer, max_length=config.max_length, truncation_mode=config.truncation_mode)
+    kl, _ = kl_and_samples(model, tokenizer, pairs, items, num_samples=2, max_new_tokens=6, seed=0)
+    assert kl["per_sequence"] == pytest.approx(0.0, abs=1e-6)

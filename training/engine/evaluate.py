@@ -112,6 +112,20 @@ def _slices(pairs: list[PreferencePair], items: list[TokenizedPair], margins: to
     }
 
 
+def reward_distribution(chosen: torch.Tensor, rejected: torch.Tensor, bins: int = 20) -> dict[str, list[float]]:
+    """Histograms of implicit rewards β·(log π_θ − log π_ref) for chosen and rejected answers on shared bin edges."""
+    values = torch.cat([chosen, rejected]).double()
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1e-12:
+        low, high = low - 0.5, high + 0.5
+    edges = torch.linspace(low, high, bins + 1, dtype=torch.float64)
+    counts = {
+        name: torch.histogram(series.double(), bins=edges).hist.long().tolist()
+        for name, series in (("chosen", chosen), ("rejected", rejected))
+    }
+    return {"edges": [round(float(edge), 6) for edge in edges], **counts}
+
+
 def _prompt_ids(pair: PreferencePair, tokenizer) -> list[int]:
     if pair.conversational:
         return list(
@@ -146,17 +160,24 @@ def _generate(model, tokenizer, prompt_ids: list[int], *, max_new_tokens: int, s
     return output[0, len(prompt_ids) :].tolist()
 
 
-def _completion_logps(model, prompt_ids: list[int], completion: list[int]) -> float:
+def _next_token_logps(model, ids: list[int], start: int) -> torch.Tensor:
+    """Log-distributions over the vocabulary for predicting ids[start:], shape (len(ids) - start, vocab)."""
+    device = next(model.parameters()).device
+    logits = model(input_ids=torch.tensor([ids], device=device)).logits[0, start - 1 : -1]
+    return torch.log_softmax(logits.float(), dim=-1)
+
+
+def _completion_kl(model, prompt_ids: list[int], completion: list[int]) -> float:
+    """Σ_t KL(π_ref(·|x, y<t) ‖ π_θ(·|x, y<t)) along a completion y drawn from the reference.
+
+    By the chain rule its mean over y ~ π_ref is the sequence-level KL(π_ref ‖ π_θ); unlike the log-ratio of the
+    sampled tokens, every term is an exact KL over the vocabulary, so the estimate is never negative and varies less.
+    """
     ids = prompt_ids + completion
-    mask = [0] * len(prompt_ids) + [1] * len(completion)
-    # sequence_logps reads rows as [chosen | rejected]; score the sequence twice and keep one.
-    batch = {
-        "input_ids": torch.tensor([ids, ids]),
-        "attention_mask": torch.ones(2, len(ids), dtype=torch.long),
-        "completion_mask": torch.tensor([mask, mask]),
-    }
-    logps, _, _ = sequence_logps(model, batch)
-    return float(logps[0])
+    with model.disable_adapter():
+        ref = _next_token_logps(model, ids, len(prompt_ids))
+    policy = _next_token_logps(model, ids, len(prompt_ids))
+    return float((ref.exp() * (ref - policy)).sum())
 
 
 def _distinct_prompts(pairs: list[PreferencePair], items: list[TokenizedPair], limit: int) -> list[PreferencePair]:
@@ -185,7 +206,7 @@ def kl_and_samples(
 ) -> tuple[dict[str, float] | None, list[dict[str, str]]]:
     """KL(reference ‖ policy) estimated on completions sampled from the reference, and greedy samples from both.
 
-    KL ≈ mean over sampled y ~ π_ref(·|x) of log π_ref(y|x) − log π_θ(y|x), summed over the completion tokens.
+    KL ≈ mean over sampled y ~ π_ref(·|x) of the per-position KLs between the two next-token distributions.
     The global RNG is left as it was, so evaluation never changes what training does next.
     """
     prompts = _distinct_prompts(pairs, items, num_samples)
@@ -205,9 +226,7 @@ def kl_and_samples(
                     reference_greedy = _generate(
                         model, tokenizer, prompt_ids, max_new_tokens=max_new_tokens, sample=False
                     )
-                    ref_logp = _completion_logps(model, prompt_ids, drawn) if drawn else 0.0
-                policy_logp = _completion_logps(model, prompt_ids, drawn) if drawn else 0.0
-                kl_terms.append(ref_logp - policy_logp)
+                kl_terms.append(_completion_kl(model, prompt_ids, drawn) if drawn else 0.0)
                 token_count += len(drawn)
                 adapter_greedy = _generate(model, tokenizer, prompt_ids, max_new_tokens=max_new_tokens, sample=False)
                 samples.append(
@@ -263,8 +282,9 @@ def build_report(
         model, tokenizer, pairs, items, num_samples=num_samples, max_new_tokens=max_new_tokens, seed=seed
     )
     ties = scores["is_tie"]
+    prefs = ~ties
     report: dict[str, Any] = {
-        "num_pairs": int((~ties).sum()),
+        "num_pairs": int(prefs.sum()),
         "dropped_over_length": dropped,
         "preference_accuracy": metrics.get("rewards/accuracies"),
         "reference_preference_accuracy": metrics.get("reference_accuracy"),
@@ -272,6 +292,12 @@ def build_report(
         "eval_loss": metrics.get("loss"),
         "metrics": metrics,
         "slices": _slices(pairs, items, margins),
+        "reward_distribution": reward_distribution(
+            objective.beta * (scores["policy_chosen"] - scores["ref_chosen"])[prefs],
+            objective.beta * (scores["policy_rejected"] - scores["ref_rejected"])[prefs],
+        )
+        if bool(prefs.any())
+        else None,
         "kl": kl,
         "samples": samples,
     }
