@@ -39,9 +39,19 @@ HELD_STATES = (Assignment.State.LEASED, Assignment.State.SUBMITTED)
 SWEEP_BATCH = 100
 
 
+# What a lease is shown with, and no more: the blind pair (prompt, both texts) and the lease itself. Whole rows
+# (candidate metadata, prompt tags) cost a good part of a call's CPU to compile, fetch and build.
+PAIR_FIELDS = ("campaign", "taken", "prompt__text", "prompt__messages", "candidate_a__text", "candidate_b__text")
+LEASE_FIELDS = (
+    *("reviewer", "comparison", "a_on_left", "state", "leased_at", "expires_at"),
+    *(f"comparison__{field}" for field in PAIR_FIELDS),
+)
+
+
 def live_lease(*, reviewer: AbstractBaseUser, campaign: Campaign) -> Assignment | None:
     return (
         Assignment.objects.select_related("comparison__prompt", "comparison__candidate_a", "comparison__candidate_b")
+        .only(*LEASE_FIELDS)
         .filter(
             reviewer=reviewer,
             state=Assignment.State.LEASED,
@@ -63,12 +73,9 @@ def assign_next_pair(*, reviewer: AbstractBaseUser, campaign: Campaign) -> Assig
     current = live_lease(reviewer=reviewer, campaign=campaign)
     if current is not None:
         return current
-    _skip_commit_flush()
-    release_expired_leases()
+    _release_expired(durable=False)
 
-    locale_ids = list(Qualification.objects.filter(reviewer=reviewer).values_list("locale_id", flat=True))
-    if not locale_ids:
-        return None
+    locale_ids = _qualified_locales(reviewer)
     comparison = None
     if (
         campaign.gold_rate > 0
@@ -91,20 +98,18 @@ def assign_next_pair(*, reviewer: AbstractBaseUser, campaign: Campaign) -> Assig
     )
 
 
-def _skip_commit_flush() -> None:
-    """A lease need not survive a database crash (the reviewer just asks again), so on PostgreSQL this transaction
-    does not wait for its WAL flush: that fsync is most of a lease's latency. Judgments keep the durable default."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
 def has_work(*, reviewer: AbstractBaseUser, campaign: Campaign) -> bool:
     """Whether `assign_next_pair` would give this reviewer something now (a read: nothing is leased)."""
     if live_lease(reviewer=reviewer, campaign=campaign) is not None:
         return True
-    locale_ids = list(Qualification.objects.filter(reviewer=reviewer).values_list("locale_id", flat=True))
-    return campaign.status == Campaign.Status.ACTIVE and _has_open_regular(reviewer, campaign, locale_ids)
+    return campaign.status == Campaign.Status.ACTIVE and _has_open_regular(
+        reviewer, campaign, _qualified_locales(reviewer)
+    )
+
+
+def _qualified_locales(reviewer: AbstractBaseUser):
+    # A subquery, not a list: the locale gate rides along in the candidate query instead of costing a round trip.
+    return Qualification.objects.filter(reviewer=reviewer).values("locale_id")
 
 
 def _not_seen_by(reviewer: AbstractBaseUser) -> Q:
@@ -112,7 +117,7 @@ def _not_seen_by(reviewer: AbstractBaseUser) -> Q:
     return ~Q(Exists(Assignment.objects.filter(comparison=OuterRef("pk"), reviewer=reviewer)))
 
 
-def _open_regular(reviewer, campaign: Campaign, locale_ids: list[int]):
+def _open_regular(reviewer, campaign: Campaign, locale_ids):
     return Comparison.objects.filter(
         _not_seen_by(reviewer),
         campaign=campaign,
@@ -122,7 +127,7 @@ def _open_regular(reviewer, campaign: Campaign, locale_ids: list[int]):
     ).order_by("-taken", "tiebreak")
 
 
-def _open_gold(reviewer, campaign: Campaign, locale_ids: list[int]):
+def _open_gold(reviewer, campaign: Campaign, locale_ids):
     start = random.randrange(2**31 - 1)  # a random point on the tiebreak circle, so gold order differs per call
     gold = Comparison.objects.filter(
         _not_seen_by(reviewer), campaign=campaign, prompt__locale_id__in=locale_ids
@@ -131,7 +136,7 @@ def _open_gold(reviewer, campaign: Campaign, locale_ids: list[int]):
     return after if after.exists() else gold.order_by("tiebreak")
 
 
-def _has_open_regular(reviewer, campaign: Campaign, locale_ids: list[int]) -> bool:
+def _has_open_regular(reviewer, campaign: Campaign, locale_ids) -> bool:
     return _open_regular(reviewer, campaign, locale_ids).exists()
 
 
@@ -140,6 +145,7 @@ def _claim(candidates) -> Comparison | None:
     (SELECT-list subqueries run for the returned row only), so a new lease costs no further reads."""
     return (
         candidates.select_related("prompt", "candidate_a", "candidate_b")
+        .only(*PAIR_FIELDS)
         .annotate(shown_a_left=_held_slots(a_on_left=True), shown_b_left=_held_slots(a_on_left=False))
         .select_for_update(skip_locked=True, of=("self",))
         .first()
@@ -160,11 +166,22 @@ def balanced_a_on_left(*, shown_a_left: int, shown_b_left: int) -> bool:
 
 def release_expired_leases() -> int:
     """Return expired leases' slots to the pool; returns how many were released."""
+    return _release_expired(durable=True)
+
+
+def _release_expired(*, durable: bool) -> int:
+    """Sweep up to SWEEP_BATCH expired leases. `durable=False` (a new lease's transaction) also turns off this
+    transaction's wait for its WAL flush on PostgreSQL: a lease need not survive a database crash (the reviewer just
+    asks again) and that fsync was most of a lease's latency; judgments keep the durable default."""
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(SWEEP_SQL, {"now": now, "batch": SWEEP_BATCH, "durable": durable})
+            return cursor.fetchone()[0]
     expired = list(
-        Assignment.objects.filter(state=Assignment.State.LEASED, expires_at__lte=now)
-        .select_for_update(skip_locked=True)
-        .values_list("id", "comparison_id")[:SWEEP_BATCH]
+        Assignment.objects.filter(state=Assignment.State.LEASED, expires_at__lte=now).values_list(
+            "id", "comparison_id"
+        )[:SWEEP_BATCH]
     )
     released = 0
     for assignment_id, comparison_id in expired:
@@ -175,6 +192,27 @@ def release_expired_leases() -> int:
             Comparison.objects.filter(pk=comparison_id).update(taken=F("taken") - 1)
             released += 1
     return released
+
+
+# One round trip on PostgreSQL, usually finding nothing: lock expired leases nobody else is sweeping, release them,
+# give their slots back (lock order assignment, comparison, as everywhere), and set synchronous_commit for this
+# transaction (`set_config(..., true)` is SET LOCAL). Data-modifying CTEs run to completion even when unread.
+SWEEP_SQL = f"""
+WITH expired AS (
+    SELECT id FROM {Assignment._meta.db_table}
+    WHERE state = 'leased' AND expires_at <= %(now)s
+    ORDER BY id LIMIT %(batch)s FOR UPDATE SKIP LOCKED
+), released AS (
+    UPDATE {Assignment._meta.db_table} AS a SET state = 'released' FROM expired
+    WHERE a.id = expired.id RETURNING a.comparison_id
+), returned AS (
+    UPDATE {Comparison._meta.db_table} AS c SET taken = c.taken - freed.n
+    FROM (SELECT comparison_id, count(*) AS n FROM released GROUP BY comparison_id) AS freed
+    WHERE c.id = freed.comparison_id
+)
+SELECT (SELECT count(*) FROM released),
+    set_config('synchronous_commit', CASE WHEN %(durable)s THEN current_setting('synchronous_commit') ELSE 'off' END, true)
+"""
 
 
 @transaction.atomic
