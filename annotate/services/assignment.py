@@ -29,7 +29,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -92,7 +92,7 @@ def assign_next_pair(*, reviewer: AbstractBaseUser, campaign: Campaign) -> Assig
     return Assignment.objects.create(
         reviewer=reviewer,
         comparison=comparison,
-        a_on_left=balanced_a_on_left(shown_a_left=comparison.shown_a_left, shown_b_left=comparison.shown_b_left),
+        a_on_left=balanced_a_on_left(a_left_lead=comparison.a_left_lead),
         leased_at=now,
         expires_at=now + timedelta(minutes=campaign.lease_minutes),
     )
@@ -141,27 +141,29 @@ def _has_open_regular(reviewer, campaign: Campaign, locale_ids) -> bool:
 
 
 def _claim(candidates) -> Comparison | None:
-    """Lock the first open pair nobody else is locking; it comes with what the page shows and its left/right counts
+    """Lock the first open pair nobody else is locking; it comes with what the page shows and its left/right balance
     (SELECT-list subqueries run for the returned row only), so a new lease costs no further reads."""
     return (
         candidates.select_related("prompt", "candidate_a", "candidate_b")
         .only(*PAIR_FIELDS)
-        .annotate(shown_a_left=_held_slots(a_on_left=True), shown_b_left=_held_slots(a_on_left=False))
+        .annotate(a_left_lead=_a_left_lead())
         .select_for_update(skip_locked=True, of=("self",))
         .first()
     )
 
 
-def _held_slots(*, a_on_left: bool):
-    held = Assignment.objects.filter(comparison=OuterRef("pk"), state__in=HELD_STATES, a_on_left=a_on_left)
-    return Coalesce(Subquery(held.values("comparison").annotate(n=Count("id")).values("n")[:1]), 0)
+def _a_left_lead():
+    """Held slots showing A on the left minus those showing B on the left: one subquery, run for the returned row."""
+    held = Assignment.objects.filter(comparison=OuterRef("pk"), state__in=HELD_STATES)
+    lead = held.values("comparison").annotate(n=Sum(Case(When(a_on_left=True, then=1), default=-1))).values("n")
+    return Coalesce(Subquery(lead[:1]), 0)
 
 
-def balanced_a_on_left(*, shown_a_left: int, shown_b_left: int) -> bool:
+def balanced_a_on_left(*, a_left_lead: int) -> bool:
     """The order this pair's held slots have shown less often; a coin flip when both are even."""
-    if shown_a_left == shown_b_left:
+    if a_left_lead == 0:
         return random.random() < 0.5
-    return shown_a_left < shown_b_left
+    return a_left_lead < 0
 
 
 def release_expired_leases() -> int:
