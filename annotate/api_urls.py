@@ -11,4 +11,5 @@ urlpatterns = [
     path("snapshots", exports.snapshots, name="api_snapshots"),
     path("snapshots/<int:snapshot_id>", exports.snapshot_detail, name="api_snapshot_detail"),
     path("snapshots/<int:snapshot_id>/files/<path:name>", exports.snapshot_file, name="api_snapshot_file"),
+    path("export-jobs/<int:job_id>", exports.export_job_detail, name="api_export_job"),
 ]

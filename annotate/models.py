@@ -286,3 +286,39 @@ class DatasetSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"snapshot v{self.version}"
+
+
+class ExportJob(models.Model):
+    """One requested export: the policy and campaigns asked for, where it stands, and the snapshot it made.
+
+    Pairs done while running live in the cache (the export reads inside one long transaction, so a row update
+    would stay invisible until it ends); `pairs_done` here is the final figure.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    policy = models.JSONField(default=dict)
+    campaigns = models.ManyToManyField(Campaign, related_name="export_jobs")
+    requested_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    total_pairs = models.PositiveIntegerField(default=0)
+    pairs_done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    snapshot = models.ForeignKey(DatasetSnapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"export job {self.pk} ({self.status})"
+
+    @property
+    def done(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

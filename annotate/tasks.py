@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from annotate import quality
+from annotate.services import export_jobs
 
 
 # Not retried: a failed refresh leaves the previous report on show, and the next page view that finds it stale
@@ -12,3 +13,10 @@ from annotate import quality
 @shared_task(name="annotate.tasks.refresh_quality_report", max_retries=0, ignore_result=True)
 def refresh_quality_report(campaign_id: int) -> None:
     quality.refresh_campaign_report(campaign_id=campaign_id)
+
+
+# Never retried and acknowledged on receipt: an export is delivered at most once, and the claim in
+# export_job_execute makes even a duplicate delivery do nothing. A failure is recorded on the job.
+@shared_task(name="annotate.tasks.run_export_job", acks_late=False, max_retries=0, ignore_result=True)
+def run_export_job(job_id: int) -> str | None:
+    return export_jobs.export_job_execute(job_id=job_id)

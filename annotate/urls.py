@@ -20,6 +20,7 @@ urlpatterns = [
     path("exports/", exports.export_list, name="export_list"),
     path("exports/new/", exports.export_new, name="export_new"),
     path("exports/preview/", exports.export_preview_counts, name="export_preview"),
+    path("exports/jobs/<int:job_id>/", exports.export_job, name="export_job"),
     path("exports/<int:snapshot_id>/", exports.export_detail, name="export_detail"),
     path("exports/<int:snapshot_id>/files/<path:name>", exports.export_file, name="export_file"),
 ]

@@ -161,6 +161,11 @@ CELERY_TASK_ROUTES = {"training.tasks.*": {"queue": "training"}}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# Exports with fewer judgments than this run inside the request; larger ones are queued for a Celery worker (the
+# page polls a progress bar). Pairs done are written to the cache at most every EXPORT_PROGRESS_INTERVAL_S seconds.
+EXPORT_INLINE_MAX_JUDGMENTS = envint("EXPORT_INLINE_MAX_JUDGMENTS", 20_000)
+EXPORT_PROGRESS_INTERVAL_S = float(os.environ.get("EXPORT_PROGRESS_INTERVAL_S", 0.5))
+
 # Training runs: a worker beats every TRAINING_HEARTBEAT_S seconds; a running run silent for longer than
 # TRAINING_STALE_AFTER_S is shown as failed ("worker lost") and can be resumed from its last checkpoint.
 TRAINING_HEARTBEAT_S = float(os.environ.get("TRAINING_HEARTBEAT_S", 10))

@@ -1,8 +1,10 @@
-"""Dataset snapshots over HTTP: create one (`POST /api/v1/snapshots`), list them, fetch their files."""
+"""Dataset snapshots over HTTP: export one (`POST /api/v1/snapshots`, followed at `GET /api/v1/export-jobs/<id>`),
+list them, fetch their files."""
 
 from __future__ import annotations
 
 from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
@@ -10,9 +12,10 @@ from rest_framework.response import Response
 
 from annotate import selectors
 from annotate.export_policy import ExportPolicy, PolicyError
-from annotate.models import Campaign, DatasetSnapshot
+from annotate.models import Campaign, DatasetSnapshot, ExportJob
 from annotate.permissions import IsLead
-from annotate.services.exporting import ExportError, snapshot_create
+from annotate.services.export_jobs import export_job_create, export_job_progress
+from annotate.services.exporting import ExportError
 
 
 def _snapshot_json(request: Request, snapshot: DatasetSnapshot) -> dict:
@@ -45,16 +48,51 @@ def _campaigns(slugs) -> list[Campaign]:
 @api_view(["GET", "POST"])
 @permission_classes([IsLead])
 def snapshots(request: Request) -> Response:
-    """GET: every snapshot, newest first. POST {"campaigns": [slug, ...], "policy": {...}}: export a new one."""
+    """GET: every snapshot, newest first. POST {"campaigns": [slug, ...], "policy": {...}}: export a new one.
+
+    A small export runs at once: 201 with the snapshot (and its job). A large one is queued: 202 with the job,
+    whose `status_url` gives the snapshot id once it is written.
+    """
     if request.method == "GET":
         return Response({"snapshots": [_snapshot_json(request, s) for s in selectors.snapshot_list()]})
     data = request.data if isinstance(request.data, dict) else {}
     try:
         policy = ExportPolicy.from_dict(data.get("policy"))
-        snapshot = snapshot_create(campaigns=_campaigns(data.get("campaigns")), policy=policy, created_by=request.user)
+        job = export_job_create(campaigns=_campaigns(data.get("campaigns")), policy=policy, requested_by=request.user)
     except (PolicyError, ExportError) as exc:
         return Response({"errors": [str(exc)]}, status=400)
-    return Response(_snapshot_json(request, snapshot), status=201)
+    if job.status == ExportJob.Status.FAILED:
+        return Response({"errors": [job.error], "job": _job_json(request, job)}, status=400)
+    if job.snapshot_id:
+        return Response({**_snapshot_json(request, job.snapshot), "job": _job_json(request, job)}, status=201)
+    status_url = _job_json(request, job)["status_url"]
+    return Response(_job_json(request, job), status=202, headers={"Location": status_url})
+
+
+def _job_json(request: Request, job: ExportJob) -> dict:
+    done, total = export_job_progress(job=job)
+    snapshot_url = None
+    if job.snapshot_id:
+        snapshot_url = request.build_absolute_uri(reverse("api_snapshot_detail", args=[job.snapshot_id]))
+    return {
+        "id": job.id,
+        "status": job.status,
+        "status_url": request.build_absolute_uri(reverse("api_export_job", args=[job.id])),
+        "pairs_done": done,
+        "total_pairs": total,
+        "error": job.error or None,
+        "snapshot_id": job.snapshot_id,
+        "snapshot_url": snapshot_url,
+        "created_at": job.created_at.isoformat(),
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+@api_view(["GET"])
+@permission_classes([IsLead])
+def export_job_detail(request: Request, job_id: int) -> Response:
+    """Where a queued export stands; `snapshot_id` is set once it succeeded, `error` once it failed."""
+    return Response(_job_json(request, get_object_or_404(ExportJob, id=job_id)))
 
 
 def _get(snapshot_id: int) -> DatasetSnapshot:

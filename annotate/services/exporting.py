@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -171,8 +171,16 @@ def _min_judgments(campaign: Campaign, policy: ExportPolicy) -> int:
     return policy.min_judgments if policy.min_judgments is not None else max(campaign.overlap, 1)
 
 
-def _run(campaigns: Sequence[Campaign], policy: ExportPolicy, sink: _FileSink | None) -> ExportCounts:
-    """Decide every pair of the campaigns and hand each row to the sink (None: count only); returns the counts."""
+def _run(
+    campaigns: Sequence[Campaign],
+    policy: ExportPolicy,
+    sink: _FileSink | None,
+    progress: Callable[[int], None] | None = None,
+) -> ExportCounts:
+    """Decide every pair of the campaigns and hand each row to the sink (None: count only); returns the counts.
+
+    `progress`, if given, is called with the number of pairs read so far after each pair (it throttles itself).
+    """
     by_id = {campaign.id: campaign for campaign in campaigns}
     campaign_ids = sorted(by_id)
     flags = active_flags(campaign_ids)
@@ -184,6 +192,8 @@ def _run(campaigns: Sequence[Campaign], policy: ExportPolicy, sink: _FileSink | 
         campaign = by_id[pair.row["campaign_id"]]
         locale = pair.row["prompt__locale__code"]
         counts.pairs += 1
+        if progress is not None:
+            progress(counts.pairs)
         reason = None
         if pair.row["gold_outcome"]:
             reason = "gold"
@@ -355,10 +365,12 @@ def snapshot_create(
     policy: ExportPolicy,
     created_by: AbstractBaseUser | None,
     out_dir: Path | str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> DatasetSnapshot:
     """Export the campaigns' pairs under `policy` as a new snapshot version in DATA_DIR/snapshots/v<N>/.
 
-    With `out_dir`, the files are copied there too; the copy under DATA_DIR stays the canonical one.
+    With `out_dir`, the files are copied there too; the copy under DATA_DIR stays the canonical one. `progress` is
+    called with the pairs read so far (see `_run`).
     """
     campaigns = _ordered(campaigns)
     out_dir = _check_out_dir(None if out_dir is None else Path(out_dir))
@@ -367,7 +379,7 @@ def snapshot_create(
         sink = _FileSink(building)
         try:
             with consistent_reads():
-                counts = _run(campaigns, policy, sink)
+                counts = _run(campaigns, policy, sink, progress)
         finally:
             files = sink.close()
         manifest = _manifest(campaigns, policy, counts, files)

@@ -1,4 +1,5 @@
-"""A lead's export pages: the policy form with live counts, the snapshot list, one snapshot's manifest and files."""
+"""A lead's export pages: the policy form with live counts, an export job's progress, the snapshot list, one
+snapshot's manifest and files."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from itertools import islice
 from django import forms
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from annotate import selectors
 from annotate.export_policy import REASONS, WEIGHT_MODES, WEIGHTINGS, ExportPolicy, PolicyError
-from annotate.models import Campaign, DatasetSnapshot
+from annotate.models import Campaign, DatasetSnapshot, ExportJob
 from annotate.permissions import lead_required
-from annotate.services.exporting import ExportError, export_preview, snapshot_create
+from annotate.services.export_jobs import export_job_create, export_job_progress
+from annotate.services.exporting import ExportError, export_preview
 
 PREVIEW_ROWS = 3
 
@@ -75,16 +78,37 @@ def export_new(request: HttpRequest) -> HttpResponse:
         policy = _clean(form)
         if policy is not None:
             try:
-                snapshot = snapshot_create(
-                    campaigns=form.cleaned_data["campaigns"], policy=policy, created_by=request.user
+                job = export_job_create(
+                    campaigns=form.cleaned_data["campaigns"], policy=policy, requested_by=request.user
                 )
             except ExportError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"Snapshot v{snapshot.version} written.")
-                return redirect("export_detail", snapshot_id=snapshot.id)
+                if job.status == ExportJob.Status.FAILED:  # ran inline and failed
+                    form.add_error(None, job.error)
+                elif job.snapshot_id:  # small enough to run inline
+                    messages.success(request, f"Snapshot v{job.snapshot.version} written.")
+                    return redirect("export_detail", snapshot_id=job.snapshot_id)
+                else:
+                    return redirect("export_job", job_id=job.id)
     status = 400 if form.is_bound else 200
     return render(request, "annotate/exports/new.html", {"form": form}, status=status)
+
+
+@lead_required
+def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A queued export's page; its progress card re-requests itself every second and stops (286) once done."""
+    job = get_object_or_404(ExportJob.objects.select_related("snapshot"), id=job_id)
+    done, total = export_job_progress(job=job)
+    context = {"job": job, "done": done, "total": total, "percent": round(100 * done / total) if total else 0}
+    if request.htmx:
+        # 286 tells htmx to stop polling: the card it swaps in is the final one.
+        status = 286 if job.done else 200
+        response = render(request, "annotate/exports/_job_progress.html", context, status=status)
+        if job.snapshot_id:
+            response["HX-Redirect"] = reverse("export_detail", args=[job.snapshot_id])
+        return response
+    return render(request, "annotate/exports/job.html", context)
 
 
 @lead_required

@@ -37,3 +37,24 @@ def test_a_lead_tunes_the_policy_and_exports(page, live_server, lena, campaign, 
     assert page.locator("#reason-low_agreement").inner_text() == "4"
     assert page.is_visible("text=train.jsonl: first rows")
     screenshot(page, "export_snapshot")
+
+
+def test_a_large_export_shows_progress_then_opens_its_snapshot(
+    page, live_server, lena, campaign, settings, sign_in, monkeypatch
+):
+    from annotate import tasks
+    from annotate.models import ExportJob
+    from annotate.services.export_jobs import export_job_execute
+
+    settings.EXPORT_INLINE_MAX_JUDGMENTS = 0  # queued, as a million-judgment export would be
+    monkeypatch.setattr(tasks.run_export_job, "apply_async", lambda *args, **kwargs: None)  # no broker message
+    sign_in(page, "lena")
+    page.goto(f"{live_server.url}/exports/new/")
+    page.check("text=Autumn eval")
+    page.wait_for_selector("text=12 of 12 pairs exported")
+    page.click("text=Export snapshot")
+    page.wait_for_selector("#export-job[data-status=queued]")
+    assert page.locator("#export-job").inner_text().count("0 of 12 pairs read") == 1
+    # No default-queue worker runs here: the test plays the worker, and the polling card notices.
+    export_job_execute(job_id=ExportJob.objects.get().id)
+    page.wait_for_selector("h1:has-text('Snapshot v1')", timeout=10_000)
