@@ -17,12 +17,14 @@ from request read to response written, no client or listen-queue time) beside th
 errors, and the machine's load average (the figures mean little on a box busy with other work). The target is
 server p95 < 50 ms with zero errors.
 
-Measured 2026-11-22 on the shared 2-core dev box (load average 2.5–3.5 from other jobs), 100k pairs / 300k judgments:
-  --reviewers 1 --think-ms 50 --workers 1:   next p50/p95 27/35 ms, judgment 16/23 ms, 0 errors
-  --reviewers 50 --think-ms 3000:            next p50/p95 24/83 ms, judgment 14/46 ms, 0 errors (7 judgments/s)
-  --reviewers 50 --think-ms 500:             next p50/p95 40/76 ms, judgment 24/49 ms, 0 errors (34 judgments/s)
-With 50 reviewers the two cores are shared by the clients, three workers and PostgreSQL: `next` (about 9 ms of CPU
-in-process, 11 queries) misses the 50 ms p95 there; alone it meets it.
+Measured 2026-11-22 on the shared 2-core dev box, 100k pairs / 300k judgments, 0 errors throughout; runs of the code
+before and after the `next` trim interleaved (load average 1.2-1.8 from other jobs):
+  --reviewers 50 --think-ms 1000, before:  next p50/p95/p99 23-25/45-49/58-80 ms, judgment 14-15/28-30/34-40 ms
+  --reviewers 50 --think-ms 1000, after:   next p50/p95/p99 19-23/41-42/51-57 ms, judgment 12-14/26-27/34-39 ms
+  --reviewers 50 --think-ms 500 (40 judgments/s): next p95 48-54 ms, judgment p95 31-38 ms, before and after alike
+`next` is 10 queries (was 11, 12 on PostgreSQL); most of what is left is the ORM building and compiling queries
+(the claim alone about 2 ms of CPU) and PostgreSQL planning the claim (1.5-2.5 ms). With 50 reviewers the two cores are
+shared by the clients, three workers and PostgreSQL, so the p95 swings with whatever else runs on the box.
 """
 
 from __future__ import annotations
