@@ -12,7 +12,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from annotate.roles import LEAD, REVIEWER
 
 PUBLIC = {"home", "login", "logout"}  # home shows the sign-in page to anonymous visitors
-SAMPLE_KWARG = {"int": 999999, "slug": "no-such-thing", "string": "no-such-thing", "path": "no/such/thing", "uuid": "00000000-0000-0000-0000-000000000000"}
+SAMPLE_KWARG = {
+    "int": 999999,
+    "slug": "no-such-thing",
+    "string": "no-such-thing",
+    "path": "no/such/thing",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+}
 
 
 def _walk(patterns, namespace: str = ""):
