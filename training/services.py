@@ -5,11 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import subprocess
 import uuid
 import zipfile
 from datetime import timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotate import selectors as annotate_selectors
+from config.version import code_version
 from training.models import BaseModel, TrainingRun
 from training.presets import MANAGED_FIELDS, PRESETS
 
@@ -117,22 +116,6 @@ def _count_rows(path: Path) -> int:
         return 0
     with path.open(encoding="utf-8") as handle:
         return sum(1 for line in handle if line.strip())
-
-
-@cache
-def code_version() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=settings.BASE_DIR,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() or "unknown"
 
 
 def resolve_config(*, preset: str, overrides: dict[str, Any]) -> dict[str, Any]:

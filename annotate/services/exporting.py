@@ -12,12 +12,10 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +36,7 @@ from annotate.services.export_source import (
     iter_pairs,
     reviewer_reliability,
 )
+from config.version import code_version
 
 DATA_FILES = ("train.jsonl", "test.jsonl", "ties.jsonl", "excluded.jsonl")
 MANIFEST = "manifest.json"
@@ -244,22 +243,6 @@ def export_preview(*, campaigns: Iterable[Campaign], policy: ExportPolicy) -> di
     with consistent_reads():
         counts = _run(campaigns, policy, None)
     return counts.as_dict()
-
-
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    try:
-        result = subprocess.run(
-            ["git", "describe", "--always", "--tags", "--dirty"],
-            cwd=settings.BASE_DIR,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return result.stdout.strip() or "unknown"
 
 
 def _manifest(
