@@ -8,8 +8,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotate.permissions import IsLead
-from training import selectors, services
+from training import selectors
 from training.presets import DEFAULT_PRESET
+from training.services import RunRejected, artifacts, launch, lifecycle
 
 
 def _id(value) -> int | None:
@@ -25,7 +26,7 @@ def _id(value) -> int | None:
 def runs(request: Request) -> Response:
     """GET: the latest runs. POST {"snapshot": id, "base_model": id, "preset": "quick", "overrides": {...}} → 201."""
     if request.method == "GET":
-        services.runs_mark_lost()
+        lifecycle.runs_mark_lost()
         return Response([selectors.run_summary(run=run) for run in selectors.run_list()[:50]])
     data = request.data if isinstance(request.data, dict) else {}
     errors = [
@@ -36,14 +37,14 @@ def runs(request: Request) -> Response:
     if errors:
         return Response({"errors": errors}, status=400)
     try:
-        run = services.run_launch(
+        run = launch.run_launch(
             snapshot_id=_id(data["snapshot"]),
             base_model_id=_id(data["base_model"]),
             preset=data.get("preset") or DEFAULT_PRESET,
             overrides=data.get("overrides") or {},
             launched_by=request.user,
         )
-    except services.RunRejected as exc:
+    except RunRejected as exc:
         return Response({"errors": exc.errors}, status=400)
     return Response(selectors.run_summary(run=run), status=201)
 
@@ -51,7 +52,7 @@ def runs(request: Request) -> Response:
 @api_view(["GET"])
 @permission_classes([IsLead])
 def run_detail(request: Request, run_id: int) -> Response:
-    services.runs_mark_lost()
+    lifecycle.runs_mark_lost()
     return Response(selectors.run_summary(run=selectors.run_get(run_id=run_id)))
 
 
@@ -60,8 +61,8 @@ def run_detail(request: Request, run_id: int) -> Response:
 def run_cancel(request: Request, run_id: int) -> Response:
     run = selectors.run_get(run_id=run_id)
     try:
-        run = services.run_cancel(run_id=run.id)
-    except services.RunRejected as exc:
+        run = lifecycle.run_cancel(run_id=run.id)
+    except RunRejected as exc:
         return Response({"errors": exc.errors}, status=409)
     return Response(selectors.run_summary(run=run))
 
@@ -69,11 +70,11 @@ def run_cancel(request: Request, run_id: int) -> Response:
 @api_view(["POST"])
 @permission_classes([IsLead])
 def run_resume(request: Request, run_id: int) -> Response:
-    services.runs_mark_lost()
+    lifecycle.runs_mark_lost()
     run = selectors.run_get(run_id=run_id)
     try:
-        run = services.run_resume(run_id=run.id)
-    except services.RunRejected as exc:
+        run = lifecycle.run_resume(run_id=run.id)
+    except RunRejected as exc:
         return Response({"errors": exc.errors}, status=409)
     return Response(selectors.run_summary(run=run), status=202)
 
@@ -83,7 +84,7 @@ def run_resume(request: Request, run_id: int) -> Response:
 def run_adapter(request: Request, run_id: int) -> FileResponse:
     run = selectors.run_get(run_id=run_id)
     try:
-        path = services.adapter_zip(run=run)
-    except services.RunRejected as exc:
+        path = artifacts.adapter_zip(run=run)
+    except RunRejected as exc:
         raise Http404(exc.errors[0]) from None
     return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/zip")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from training import services
+from training.services import lifecycle
 
 
 # Never retried and acknowledged on receipt (acks_late off): a run is delivered at most once, and the claim in
 # run_execute makes even a duplicate delivery do nothing.
 @shared_task(name="training.tasks.train_run", acks_late=False, max_retries=0, ignore_result=True)
 def train_run(run_id: int) -> str | None:
-    return services.run_execute(run_id=run_id)
+    return lifecycle.run_execute(run_id=run_id)

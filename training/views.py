@@ -9,10 +9,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotate import selectors as annotate_selectors
 from annotate.permissions import lead_required
-from training import selectors, services
+from training import selectors
 from training.forms import RegisterModelForm, RunForm
 from training.presets import DEFAULT_PRESET, PRESETS
 from training.report import compare_rows, report_context
+from training.services import RunRejected, artifacts, base_models, launch, lifecycle
 
 # htmx stops polling an element when its response has this status.
 STOP_POLLING = 286
@@ -21,7 +22,7 @@ STOP_POLLING = 286
 @lead_required
 @require_GET
 def run_list(request: HttpRequest) -> HttpResponse:
-    services.runs_mark_lost()
+    lifecycle.runs_mark_lost()
     context = {
         "runs": list(selectors.run_list()[:100]),
         "base_model_count": selectors.base_model_list().count(),
@@ -38,14 +39,14 @@ def run_new(request: HttpRequest) -> HttpResponse:
         form = RunForm(request.POST, preset=preset)
         if form.is_valid():
             try:
-                run = services.run_launch(
+                run = launch.run_launch(
                     snapshot_id=form.cleaned_data["snapshot"],
                     base_model_id=form.cleaned_data["base_model"].id,
                     preset=form.cleaned_data["preset"],
                     overrides=form.overrides(),
                     launched_by=request.user,
                 )
-            except services.RunRejected as exc:
+            except RunRejected as exc:
                 form.add_service_errors(exc.errors)
             else:
                 messages.success(request, f"Run #{run.id} queued.")
@@ -68,7 +69,7 @@ def _run_context(run) -> dict:
 @lead_required
 @require_GET
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
-    services.runs_mark_lost()
+    lifecycle.runs_mark_lost()
     run = selectors.run_get(run_id=run_id)
     context = {**_run_context(run), "report": report_context(run=run)}
     return render(request, "training/run_detail.html", context)
@@ -78,7 +79,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_GET
 def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
     """The self-polling status card; once the run has ended it answers 286 and reloads the page for the report."""
-    services.runs_mark_lost()
+    lifecycle.runs_mark_lost()
     run = selectors.run_get(run_id=run_id)
     response = render(request, "training/_progress.html", _run_context(run))
     if not run.is_active and request.htmx:
@@ -100,8 +101,8 @@ def run_metrics(request: HttpRequest, run_id: int) -> JsonResponse:
 def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get(run_id=run_id)
     try:
-        services.run_cancel(run_id=run.id)
-    except services.RunRejected as exc:
+        lifecycle.run_cancel(run_id=run.id)
+    except RunRejected as exc:
         messages.error(request, exc.errors[0])
     else:
         messages.success(request, f"Run #{run.id}: cancellation requested.")
@@ -111,11 +112,11 @@ def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
 @lead_required
 @require_POST
 def run_resume(request: HttpRequest, run_id: int) -> HttpResponse:
-    services.runs_mark_lost()
+    lifecycle.runs_mark_lost()
     run = selectors.run_get(run_id=run_id)
     try:
-        services.run_resume(run_id=run.id)
-    except services.RunRejected as exc:
+        lifecycle.run_resume(run_id=run.id)
+    except RunRejected as exc:
         messages.error(request, exc.errors[0])
     else:
         messages.success(request, f"Run #{run.id} queued to resume from its last checkpoint.")
@@ -127,8 +128,8 @@ def run_resume(request: HttpRequest, run_id: int) -> HttpResponse:
 def run_adapter(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get(run_id=run_id)
     try:
-        path = services.adapter_zip(run=run)
-    except services.RunRejected as exc:
+        path = artifacts.adapter_zip(run=run)
+    except RunRejected as exc:
         raise Http404(exc.errors[0]) from None
     return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
 
@@ -156,8 +157,8 @@ def model_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                model = services.base_model_register(registered_by=request.user, **form.cleaned_data)
-            except services.RunRejected as exc:
+                model = base_models.base_model_register(registered_by=request.user, **form.cleaned_data)
+            except RunRejected as exc:
                 form.add_error("path", exc.errors[0])
             else:
                 messages.success(request, f"Registered {model.name} ({model.parameter_count:,} parameters).")

@@ -11,7 +11,7 @@ from annotate.models import DatasetSnapshot, Judgment
 from annotate.services.demo import DEMO_CAMPAIGN, DEMO_PASSWORD
 from tests.training.worker import Worker
 from training.models import TrainingRun
-from training.services import base_model_register
+from training.services.base_models import base_model_register
 from training.tasks import train_run
 
 JUDGED = 12

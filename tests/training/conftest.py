@@ -72,7 +72,7 @@ def model_dirs(settings, tiny_model_dir):
 
 @pytest.fixture
 def tiny_base_model(db, model_dirs, tiny_model_dir):
-    from training.services import base_model_register
+    from training.services.base_models import base_model_register
 
     return base_model_register(name="tiny", path=tiny_model_dir)
 

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import TrainingRunFactory
-from training import services
 from training.models import RunMetric, TrainingRun
 from training.reporting import DatabaseReporter
+from training.services import RunRejected, launch, lifecycle
 
 Status = TrainingRun.Status
 
@@ -32,16 +32,16 @@ class FakeClock:
 
 
 def test_a_run_is_claimed_once_so_a_second_delivery_does_nothing(run):
-    assert services.run_claim(run_id=run.id) is True
-    assert services.run_claim(run_id=run.id) is False
+    assert lifecycle.run_claim(run_id=run.id) is True
+    assert lifecycle.run_claim(run_id=run.id) is False
     run.refresh_from_db()
     assert run.status == Status.RUNNING and run.started_at and run.heartbeat_at
 
 
 def test_a_second_delivery_never_reaches_the_engine(run):
-    services.run_claim(run_id=run.id)
+    lifecycle.run_claim(run_id=run.id)
     with mock.patch("training.engine.train_dpo") as train:
-        assert services.run_execute(run_id=run.id) is None
+        assert lifecycle.run_execute(run_id=run.id) is None
     train.assert_not_called()
 
 
@@ -50,32 +50,32 @@ def test_an_engine_error_fails_the_run_with_its_message(run):
         mock.patch("training.engine.EngineConfig"),
         mock.patch("training.engine.train_dpo", side_effect=RuntimeError("CUDA out of memory")),
     ):
-        assert services.run_execute(run_id=run.id) == Status.FAILED
+        assert lifecycle.run_execute(run_id=run.id) == Status.FAILED
     run.refresh_from_db()
     assert run.status == Status.FAILED and "RuntimeError: CUDA out of memory" in run.error
     assert "failed: RuntimeError" in run.log
 
 
 def test_cancelling_a_queued_run_cancels_it_before_any_worker_starts(run):
-    services.run_cancel(run_id=run.id)
+    lifecycle.run_cancel(run_id=run.id)
     run.refresh_from_db()
     assert run.status == Status.CANCELLED
-    assert services.run_claim(run_id=run.id) is False
+    assert lifecycle.run_claim(run_id=run.id) is False
 
 
 def test_cancelling_a_running_run_asks_the_reporter_to_stop(run):
-    services.run_claim(run_id=run.id)
+    lifecycle.run_claim(run_id=run.id)
     reporter = DatabaseReporter(run_id=run.id, interval_s=0.5, clock=FakeClock())
     assert reporter.should_stop() is False
-    services.run_cancel(run_id=run.id)
+    lifecycle.run_cancel(run_id=run.id)
     reporter.clock.now += 1
     assert reporter.should_stop() is True
 
 
 def test_cancelling_a_finished_run_is_refused(run):
     TrainingRun.objects.filter(id=run.id).update(status=Status.SUCCEEDED)
-    with pytest.raises(services.RunRejected, match="only queued or running runs can be cancelled"):
-        services.run_cancel(run_id=run.id)
+    with pytest.raises(RunRejected, match="only queued or running runs can be cancelled"):
+        lifecycle.run_cancel(run_id=run.id)
 
 
 def test_a_cancelled_run_stops_the_real_engine_and_keeps_a_checkpoint(
@@ -84,7 +84,7 @@ def test_a_cancelled_run_stops_the_real_engine_and_keeps_a_checkpoint(
     """In-process: cancel after the second step; the engine checkpoints and the run ends cancelled."""
     settings.TRAINING_PROGRESS_INTERVAL_S = 0.0
     monkeypatch.setattr("training.tasks.train_run.apply_async", lambda *a, **kw: None)
-    run = services.run_launch(
+    run = launch.run_launch(
         snapshot_id=make_snapshot(train=12, test=2).id,
         base_model_id=tiny_base_model.id,
         preset="quick",
@@ -96,10 +96,10 @@ def test_a_cancelled_run_stops_the_real_engine_and_keeps_a_checkpoint(
     def log_then_cancel(self, step, metrics):
         original_log(self, step, metrics)
         if step == 2:
-            services.run_cancel(run_id=self.run_id)
+            lifecycle.run_cancel(run_id=self.run_id)
 
     monkeypatch.setattr(DatabaseReporter, "log", log_then_cancel)
-    assert services.run_execute(run_id=run.id) == Status.CANCELLED
+    assert lifecycle.run_execute(run_id=run.id) == Status.CANCELLED
     run.refresh_from_db()
     assert run.step == 2 and run.checkpoint_step == 2 and run.total_steps == 10
     assert "cancelled at step 2" in run.log
@@ -107,7 +107,7 @@ def test_a_cancelled_run_stops_the_real_engine_and_keeps_a_checkpoint(
 
 def test_the_reporter_throttles_writes_but_always_writes_the_last_step(run):
     clock = FakeClock()
-    services.run_claim(run_id=run.id)
+    lifecycle.run_claim(run_id=run.id)
     reporter = DatabaseReporter(run_id=run.id, interval_s=0.5, clock=clock)
     reporter.start(5)
     for step in range(1, 5):
@@ -146,17 +146,17 @@ def test_a_resumed_run_forgets_metrics_logged_after_its_checkpoint(run):
 
 def test_a_running_run_with_a_stale_heartbeat_is_marked_worker_lost(run, settings):
     settings.TRAINING_STALE_AFTER_S = 60
-    services.run_claim(run_id=run.id)
+    lifecycle.run_claim(run_id=run.id)
     TrainingRun.objects.filter(id=run.id).update(heartbeat_at=timezone.now() - timedelta(seconds=30))
-    assert services.runs_mark_lost() == 0
+    assert lifecycle.runs_mark_lost() == 0
     TrainingRun.objects.filter(id=run.id).update(heartbeat_at=timezone.now() - timedelta(seconds=90))
-    assert services.runs_mark_lost() == 1
+    assert lifecycle.runs_mark_lost() == 1
     run.refresh_from_db()
     assert run.status == Status.FAILED and run.error.startswith("worker lost")
 
 
 def test_a_lost_worker_stops_when_its_run_is_no_longer_running(run):
-    services.run_claim(run_id=run.id)
+    lifecycle.run_claim(run_id=run.id)
     reporter = DatabaseReporter(run_id=run.id, interval_s=0.0, clock=FakeClock())
     TrainingRun.objects.filter(id=run.id).update(status=Status.FAILED)
     assert reporter.should_stop() is True
@@ -168,24 +168,24 @@ def test_resume_queues_a_failed_run_again_to_continue_from_its_checkpoint(run, m
     first_task = run.celery_task_id
     TrainingRun.objects.filter(id=run.id).update(status=Status.FAILED, error="worker lost", cancel_requested=True)
     with mock.patch("django.db.transaction.on_commit", lambda fn, *a, **kw: fn()):
-        services.run_resume(run_id=run.id)
+        lifecycle.run_resume(run_id=run.id)
     run.refresh_from_db()
     assert run.status == Status.QUEUED and run.resume is True and run.cancel_requested is False
     assert sent == [{"args": (run.id,), "task_id": run.celery_task_id}] and run.celery_task_id != first_task
 
 
 def test_resume_refuses_a_run_that_is_still_going(run):
-    with pytest.raises(services.RunRejected, match="only failed or cancelled runs can be resumed"):
-        services.run_resume(run_id=run.id)
+    with pytest.raises(RunRejected, match="only failed or cancelled runs can be resumed"):
+        lifecycle.run_resume(run_id=run.id)
 
 
 def test_a_superseded_attempt_stops_and_writes_nothing(run):
     """A worker declared lost but still alive must not write over the resumed attempt."""
-    services.run_claim(run_id=run.id)
+    lifecycle.run_claim(run_id=run.id)
     old = DatabaseReporter(run_id=run.id, interval_s=0.0, clock=FakeClock())
     TrainingRun.objects.filter(id=run.id).update(status=Status.FAILED)
     TrainingRun.objects.filter(id=run.id).update(status=Status.QUEUED)
-    services.run_claim(run_id=run.id)  # the resumed attempt
+    lifecycle.run_claim(run_id=run.id)  # the resumed attempt
     old.log(7, {"loss": 0.5})
     run.refresh_from_db()
     assert run.attempt == 2 and run.step == 0 and not RunMetric.objects.exists()
@@ -198,7 +198,7 @@ def test_the_sweep_command_marks_lost_runs(run, settings):
     from django.core.management import call_command
 
     settings.TRAINING_STALE_AFTER_S = 60
-    services.run_claim(run_id=run.id)
+    lifecycle.run_claim(run_id=run.id)
     TrainingRun.objects.filter(id=run.id).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
     out = StringIO()
     call_command("sweep_lost_runs", stdout=out)

@@ -6,8 +6,8 @@ from unittest import mock
 
 import pytest
 
-from training import services
 from training.models import TrainingRun
+from training.services import RunRejected, base_models, launch
 
 
 @pytest.fixture
@@ -20,8 +20,8 @@ def sent(monkeypatch):
     return calls
 
 
-def launch(snapshot, base_model, lena, **overrides):
-    return services.run_launch(
+def launch_run(snapshot, base_model, lena, **overrides):
+    return launch.run_launch(
         snapshot_id=snapshot.id, base_model_id=base_model.id, preset="quick", overrides=overrides, launched_by=lena
     )
 
@@ -31,7 +31,7 @@ def test_it_queues_a_valid_run_on_commit_with_its_task_id(
 ):
     snapshot = make_snapshot()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        run = launch(snapshot, tiny_base_model, lena, beta=0.2)
+        run = launch_run(snapshot, tiny_base_model, lena, beta=0.2)
     assert len(callbacks) == 1
     assert sent == [((), {"args": (run.id,), "task_id": run.celery_task_id})]
     run.refresh_from_db()
@@ -59,46 +59,46 @@ def test_it_queues_a_valid_run_on_commit_with_its_task_id(
 def test_it_rejects_a_bad_config_and_queues_nothing(
     make_snapshot, tiny_base_model, lena, data_dir, sent, django_capture_on_commit_callbacks, overrides, message
 ):
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(services.RunRejected) as caught:
-        launch(make_snapshot(ties=0), tiny_base_model, lena, **overrides)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RunRejected) as caught:
+        launch_run(make_snapshot(ties=0), tiny_base_model, lena, **overrides)
     assert any(message in error for error in caught.value.errors), caught.value.errors
     assert TrainingRun.objects.count() == 0 and sent == []
 
 
 def test_it_accepts_a_tie_loss_when_the_snapshot_has_ties(make_snapshot, tiny_base_model, lena, data_dir, sent):
-    run = launch(make_snapshot(ties=4), tiny_base_model, lena, loss_type="rao_kupper")
+    run = launch_run(make_snapshot(ties=4), tiny_base_model, lena, loss_type="rao_kupper")
     assert run.config["loss_type"] == "rao_kupper"
 
 
 def test_it_rejects_an_empty_snapshot(make_snapshot, tiny_base_model, lena, data_dir, sent):
     snapshot = make_snapshot(train=0, test=0)
-    with pytest.raises(services.RunRejected) as caught:
-        launch(snapshot, tiny_base_model, lena)
+    with pytest.raises(RunRejected) as caught:
+        launch_run(snapshot, tiny_base_model, lena)
     assert caught.value.errors == [f"snapshot: v{snapshot.version} has no training pairs; export one with judged pairs"]
 
 
 def test_it_rejects_a_model_whose_folder_is_gone_or_outside_the_model_dirs(
     make_snapshot, unregistered_model, tiny_base_model, lena, data_dir, sent
 ):
-    with pytest.raises(services.RunRejected) as caught:
-        launch(make_snapshot(), unregistered_model, lena)
+    with pytest.raises(RunRejected) as caught:
+        launch_run(make_snapshot(), unregistered_model, lena)
     assert caught.value.errors[0].startswith(f"base_model: {unregistered_model.name} lies outside VERDICT_MODEL_DIRS")
-    with pytest.raises(services.RunRejected) as caught:
-        services.run_launch(snapshot_id=999, base_model_id=998, preset="quick", launched_by=lena)
+    with pytest.raises(RunRejected) as caught:
+        launch.run_launch(snapshot_id=999, base_model_id=998, preset="quick", launched_by=lena)
     assert caught.value.errors == ["snapshot: no snapshot with id 999", "base_model: no registered model with id 998"]
     assert sent == []
 
 
 def test_it_rejects_an_unknown_preset(make_snapshot, tiny_base_model, lena):
-    with pytest.raises(services.RunRejected, match="preset: unknown preset 'turbo'"):
-        services.run_launch(
+    with pytest.raises(RunRejected, match="preset: unknown preset 'turbo'"):
+        launch.run_launch(
             snapshot_id=make_snapshot().id, base_model_id=tiny_base_model.id, preset="turbo", launched_by=lena
         )
 
 
 def test_registering_refuses_folders_outside_the_model_dirs(model_dirs, tmp_path):
-    with pytest.raises(services.RunRejected, match="is outside the model folders"):
-        services.base_model_register(name="stray", path=str(tmp_path))
+    with pytest.raises(RunRejected, match="is outside the model folders"):
+        base_models.base_model_register(name="stray", path=str(tmp_path))
 
 
 def test_registering_reads_parameters_and_chat_template_from_the_folder(tiny_base_model):

@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 
 from tests.training.worker import Worker, wait_for
-from training import services
 from training.models import RunMetric, TrainingRun
+from training.services import launch
 from training.tasks import train_run
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -80,7 +80,7 @@ def test_a_killed_worker_leaves_a_failed_run_that_resumes_to_the_same_final_step
 ):
     settings.TRAINING_STALE_AFTER_S = 2.0
     overrides = {"max_steps": 12, "checkpoint_every": 3, "eval_every": None, "num_samples": 0}
-    run = services.run_launch(
+    run = launch.run_launch(
         snapshot_id=make_snapshot(train=24, test=4).id,
         base_model_id=tiny_base_model.id,
         preset="quick",

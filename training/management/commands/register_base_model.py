@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from training.services import RunRejected, base_model_register
+from training.services import RunRejected
+from training.services.base_models import base_model_register
 
 
 class Command(BaseCommand):

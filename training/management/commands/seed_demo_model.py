@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from training.services import base_model_register
+from training.services.base_models import base_model_register
 
 NAME = "tiny-demo"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from training.services import runs_mark_lost
+from training.services.lifecycle import runs_mark_lost
 
 
 class Command(BaseCommand):

@@ -1,0 +1,11 @@
+"""Writes for training, one module per concern: base models, launch, a run's lifecycle, artifacts."""
+
+from __future__ import annotations
+
+
+class RunRejected(Exception):
+    """A launch or action a user asked for that cannot happen; `errors` are messages they can act on."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = list(errors)
+        super().__init__("; ".join(self.errors))
