@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from config import json_input
+
 
 @dataclass
 class CandidateRow:
@@ -155,9 +157,12 @@ def parse_jsonl(data: bytes, *, default_locale: str | None = None) -> tuple[list
             errors.append(f"line {number}: encoding: not valid UTF-8 (byte {exc.start})")
             continue
         try:
-            row = parse_row(json.loads(text), line=number, default_locale=default_locale)
+            row = parse_row(json_input.loads(text), line=number, default_locale=default_locale)
         except json.JSONDecodeError as exc:
             errors.append(f"line {number}: json: {exc.msg} at column {exc.colno}")
+            continue
+        except json_input.JSONInputError as exc:
+            errors.append(f"line {number}: json: {exc}")
             continue
         except RowError as exc:
             errors.append(f"line {number}: {exc}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 
 from annotate.models import Campaign, Candidate, Comparison, Locale, Prompt
@@ -20,6 +21,17 @@ class ImportRejected(Exception):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))
         self.errors = errors
+
+
+def import_size_problem(size: int) -> str | None:
+    """Why a file of `size` bytes is refused before it is read (pages and API; the commands stream any size)."""
+    limit = settings.IMPORT_MAX_BYTES
+    if size <= limit:
+        return None
+    return (
+        f"the file is {size / 2**20:,.1f} MB, over the {limit / 2**20:,.1f} MB limit for uploads "
+        "(IMPORT_MAX_BYTES); split it, or use manage.py import_comparisons"
+    )
 
 
 @dataclass

@@ -155,15 +155,16 @@ def test_api_creates_a_snapshot_and_serves_its_files(api_for, lena, campaign):
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        ({"campaigns": []}, "campaigns: expected a non-empty list"),
-        ({"campaigns": ["nope"]}, "campaigns: no campaign named nope"),
-        ({"campaigns": ["helpful"], "policy": {"min_agreement": 3}}, "min_agreement"),
-        ({"campaigns": ["helpful"], "policy": {"loudness": 3}}, "loudness: not a policy setting"),
+        ({"campaigns": []}, ("campaigns", "This list may not be empty.")),
+        ({"campaigns": ["nope"]}, ("campaigns", "no campaign named nope")),
+        ({"campaigns": ["helpful"], "policy": {"min_agreement": 3}}, ("policy.min_agreement", "between 0 and 1")),
+        ({"campaigns": ["helpful"], "policy": {"loudness": 3}}, ("policy.loudness", "not a policy setting")),
     ],
 )
 def test_api_rejects_bad_requests_with_a_message(api_for, lena, campaign, payload, message):
     response = api_for(lena).post(reverse("api_snapshots"), payload, format="json")
-    assert response.status_code == 400 and message in response.json()["errors"][0]
+    field, text = message
+    assert response.status_code == 400 and text in response.json()[field][0]
     assert not DatasetSnapshot.objects.exists()
 
 

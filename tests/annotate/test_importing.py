@@ -159,4 +159,4 @@ def test_api_import_answers_201_then_400_with_row_errors(api_for, lena, locales)
     ok = api.post("/api/v1/campaigns/c/imports", {"file": SimpleUploadedFile("f.jsonl", jsonl(native()))})
     assert ok.status_code == 201 and ok.json()["comparisons_created"] == 3
     bad = api.post("/api/v1/campaigns/c/imports", {"file": SimpleUploadedFile("f.jsonl", b"{")})
-    assert bad.status_code == 400 and bad.json()["errors"][0].startswith("line 1: json:")
+    assert bad.status_code == 400 and bad.json()["lines"][0].startswith("line 1: json:")

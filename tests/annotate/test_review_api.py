@@ -101,8 +101,9 @@ def test_invalid_judgments_answer_400_with_field_messages(api_for, alice, campai
         format="json",
     )
     assert response.status_code == 400
-    errors = response.json()["errors"]
+    errors = response.json()
     assert set(errors) == {"critique", "ratings.left.accuracy", "ratings.right.accuracy"}
+    assert errors["ratings.left.accuracy"] == ["Accuracy: pick a whole number from 1 to 5"]
     assert not Judgment.objects.exists()
 
 
@@ -125,7 +126,7 @@ def test_an_expired_lease_whose_pair_filled_up_answers_409(api_for, alice, bob, 
         taken = bob_api.post(next_url(campaign)).json()["assignment"]
         bob_api.post(judgment_url(taken), {"choice": "tie", "ratings": ratings}, format="json")
     response = alice_api.post(judgment_url(first), {"choice": "tie", "ratings": ratings}, format="json")
-    assert response.status_code == 409 and "assignment" in response.json()["errors"]
+    assert response.status_code == 409 and "ran out" in response.json()["assignment"][0]
 
 
 def test_token_auth_works_and_anonymous_is_refused(alice, campaign):

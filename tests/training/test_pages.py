@@ -249,12 +249,12 @@ def test_the_api_answers_400_with_every_problem_and_queues_nothing(
     body = {"snapshot": make_snapshot().id, "base_model": tiny_base_model.id, "preset": "quick"}
     response = api.post("/api/v1/runs", {**body, "overrides": {"beta": 0, "loss_type": "nope"}}, format="json")
     assert response.status_code == 400
-    errors = response.json()["errors"]
-    assert any(e.startswith("beta:") for e in errors) and any(e.startswith("loss_type:") for e in errors)
-    assert api.post("/api/v1/runs", {"preset": "quick"}, format="json").json()["errors"] == [
-        "snapshot: required, the id of a dataset snapshot",
-        "base_model: required, the id of a registered base model",
-    ]
+    errors = response.json()
+    assert {"beta", "loss_type"} <= set(errors)
+    assert api.post("/api/v1/runs", {"preset": "quick"}, format="json").json() == {
+        "snapshot": ["This field is required."],
+        "base_model": ["This field is required."],
+    }
     assert TrainingRun.objects.count() == 0 and sent == []
 
 
