@@ -53,13 +53,18 @@ def _number(name: str, value: Any, kind: type) -> int | float:
             value = kind(value.strip())
         except ValueError:
             raise PolicyError(f"{name}: expected a number, got {value[:40]!r}") from None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise PolicyError(f"{name}: expected a number, got {str(value)[:40]!r}")
-    if kind is int and isinstance(value, float):
-        if not value.is_integer():
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PolicyError(f"{name}: expected a finite number, got {value!r}")
+    if kind is int:
+        if isinstance(value, float) and not value.is_integer():
             raise PolicyError(f"{name}: expected a whole number, got {value!r}")
-        value = int(value)
-    return kind(value)
+        return int(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        raise PolicyError(f"{name}: expected a share between 0 and 1, got {str(value)[:40]}…") from None
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,7 @@ class ExportPolicy:
             if not 1 <= self.min_judgments <= MAX_MIN_JUDGMENTS:
                 raise PolicyError(
                     f"min_judgments: expected a whole number from 1 to {MAX_MIN_JUDGMENTS} or empty, "
-                    f"got {self.min_judgments!r}"
+                    f"got {str(self.min_judgments)[:40]}"
                 )
         if not 0.0 <= _number("min_agreement", self.min_agreement, float) <= 1.0:
             raise PolicyError(f"min_agreement: expected a share between 0 and 1, got {self.min_agreement!r}")

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -37,15 +38,15 @@ class PayloadTooLarge(APIException):
 
 
 class StrictJSONParser(JSONParser):
-    """JSON bodies up to DATA_UPLOAD_MAX_MEMORY_SIZE bytes, finite numbers only, nested at most 32 levels."""
+    """JSON bodies with finite numbers only, nested at most json_input.MAX_DEPTH levels.
+
+    The size limit is Django's DATA_UPLOAD_MAX_MEMORY_SIZE (DRF reads JSON through `request.body`); the exception
+    handler answers it with a 413."""
 
     def parse(self, stream, media_type=None, parser_context=None) -> Any:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        raw = stream.read(limit + 1)
-        if len(raw) > limit:
-            raise PayloadTooLarge(f"JSON bodies are limited to {limit:,} bytes.")
+        encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
         try:
-            return json_input.loads(raw.decode((parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET))
+            return json_input.loads(stream.read().decode(encoding))
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"JSON parse error: {exc}") from None
 
@@ -77,6 +78,11 @@ def exception_handler(exc: Exception, context: dict) -> Any:
     """DRF's handler (REST_FRAMEWORK["EXCEPTION_HANDLER"]), with every error body reshaped by `error_body`."""
     from rest_framework.views import exception_handler as drf_exception_handler  # it imports these settings
 
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = PayloadTooLarge(f"request bodies are limited to {limit:,} bytes (DATA_UPLOAD_MAX_MEMORY_SIZE)")
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):  # Django's own form limits, raised while parsing
+        exc = ParseError(str(exc))
     response = drf_exception_handler(exc, context)
     if response is not None:
         response.data = error_body(response.data)

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate.models import Assignment, EscalationResolution, Judgment, Outcome
+from annotate.models import Assignment, Campaign, EscalationResolution, Judgment, Outcome
 from annotate.services.assignment import assign_next_pair
 from tests.annotate.review_helpers import campaign_with_pairs, rubric_with
 from tests.factories import JudgmentFactory, PromptFactory
@@ -269,4 +269,13 @@ def test_undo_of_a_judgment_from_another_campaign_sends_the_browser_there(client
     post_judgment(client, other, assign_next_pair(reviewer=alice, campaign=other))
     response = client.post(reverse("review_undo", args=[campaign.slug]), **HTMX)
     assert response.headers["HX-Redirect"] == reverse("review_campaign", args=[other.slug])
+    assert not Judgment.objects.exists()
+
+
+def test_the_page_refuses_a_judgment_once_the_campaign_is_closed(client_for, alice, campaign):
+    assignment = assign_next_pair(reviewer=alice, campaign=campaign)
+    campaign.status = Campaign.Status.CLOSED
+    campaign.save(update_fields=["status"])
+    response = post_judgment(client_for(alice), campaign, assignment)
+    assert response.status_code == 404
     assert not Judgment.objects.exists()
