@@ -143,7 +143,7 @@ def snapshot_detail(request: Request, snapshot_id: int) -> Response:
 @extend_schema(
     responses={
         (200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.BINARY, description="A JSONL data file."),
-        (200, "application/json"): OpenApiResponse(OpenApiTypes.BINARY, description="manifest.json"),
+        (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="manifest.json"),
         **errors(404),
     }
 )

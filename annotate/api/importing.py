@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from annotate.api.serializers import ImportQuerySerializer, ImportResultSerializer, ImportUploadSerializer
 from annotate.permissions import IsLead
 from annotate.services.importing import ImportRejected, import_comparisons, import_size_problem
-from config.api import PayloadTooLarge, errors
+from config.api import SLUG_PATH, PayloadTooLarge, errors
 
 
 def _checked_upload(request: Request):
@@ -31,9 +31,9 @@ def _checked_upload(request: Request):
 
 
 @extend_schema(
-    parameters=[ImportQuerySerializer],
+    parameters=[SLUG_PATH, ImportQuerySerializer],
     request={"multipart/form-data": ImportUploadSerializer},
-    responses={201: ImportResultSerializer, **errors(400, 413)},
+    responses={201: ImportResultSerializer, **errors(400, 404, 413)},
 )
 @api_view(["POST"])
 @permission_classes([IsLead])

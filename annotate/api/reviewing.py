@@ -13,10 +13,11 @@ from annotate.api.serializers import JudgmentInputSerializer, JudgmentSerializer
 from annotate.permissions import IsReviewer
 from annotate.services.assignment import assign_next_pair
 from annotate.services.judging import CampaignClosed, JudgmentInvalid, LeaseLost, choice_for, submit_judgment
-from config.api import conflict, errors, rejected
+from config.api import SLUG_PATH, conflict, errors, rejected
 
 
 @extend_schema(
+    parameters=[SLUG_PATH],
     request=None,
     responses={
         200: PairSerializer,
