@@ -1,8 +1,8 @@
 """Reading JSON that people send (API bodies, import lines): finite numbers only, bounded nesting.
 
 Python's `json` turns `1e400` into infinity and accepts `NaN`/`Infinity`, which no column, statistic or JSON column
-can hold; a body nested a few thousand levels deep raises RecursionError. Both are refused here, once, with a
-message, so no caller ever sees them. Pure standard library (no Django): the import parser uses it too.
+can hold; a body nested a few thousand levels deep raises RecursionError; PostgreSQL stores no NUL character in text
+or jsonb. All three are refused here, once, with a message, so no caller ever sees them. Pure standard library (no Django): the import parser uses it too.
 """
 
 from __future__ import annotations
@@ -29,16 +29,19 @@ def _refuse_constant(name: str) -> float:
     raise JSONInputError(f"{name} is not a JSON number")
 
 
-def _depth(value: Any) -> int:
-    """Nesting depth of parsed JSON, iteratively (a recursive walk would fail on the input it must refuse)."""
-    deepest, stack = 0, [(value, 1)]
+def _check(value: Any) -> None:
+    """Depth and NUL characters of parsed JSON, iteratively (a recursive walk would fail on what it must refuse)."""
+    stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, depth)
-            if depth <= MAX_DEPTH:
-                stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise JSONInputError("text must not contain NUL (\\u0000) characters")
+        elif isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                raise JSONInputError(f"nested too deeply (at most {MAX_DEPTH} levels)")
+            children = [*item, *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
 
 
 def loads(text: str | bytes) -> Any:
@@ -54,6 +57,5 @@ def loads(text: str | bytes) -> Any:
         raise
     except ValueError as exc:  # an integer past Python's 4,300-digit conversion limit
         raise JSONInputError(str(exc)) from None
-    if _depth(value) > MAX_DEPTH:
-        raise JSONInputError(f"nested too deeply (at most {MAX_DEPTH} levels)")
+    _check(value)
     return value

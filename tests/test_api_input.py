@@ -112,6 +112,7 @@ def test_bad_judgments_are_400_naming_the_field(api_for, alice, judgment_url, bo
         pytest.param('{"a":' * 5000 + "1" + "}" * 5000, id="deep-object"),
         pytest.param(f'{{{GOOD_JUDGMENT}, "critique": ' + "[" * 40 + "]" * 40 + "}", id="past-depth-limit"),
         pytest.param(f'{{{GOOD_JUDGMENT}, "time_taken_ms": 1{"0" * 5000}}}', id="int-past-python-limit"),
+        pytest.param(f'{{{GOOD_JUDGMENT}, "critique": "a\\u0000b"}}', id="NUL-in-text"),
     ],
 )
 def test_json_python_reads_but_no_column_holds_is_refused_by_the_parser(api_for, alice, judgment_url, body):
@@ -272,6 +273,7 @@ def upload(content: bytes) -> dict:
         pytest.param(b'{"id": "p1", "prompt": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested too deeply", id="deep"),
         pytest.param(b'{"id": "p1", "prompt": "q", "tags": {"x": 1e400}}', "finite", id="1e400"),
         pytest.param(b'{"id": "p1", "prompt": "q", "tags": {"x": NaN}}', "NaN", id="NaN"),
+        pytest.param(b'{"id": "p1", "prompt": "a\\u0000b"}', "NUL", id="NUL-in-text"),
         pytest.param(b"\xff\xfe", "UTF-8", id="not-utf8"),
         pytest.param(b"[1, 2]", "row: must be a JSON object", id="array-line"),
     ],

@@ -112,6 +112,8 @@ def _validate(*, assignment: Assignment, choice, strength, ratings, critique) ->
     critique = (critique or "").strip()
     if len(critique) > CRITIQUE_MAX_LENGTH:
         errors["critique"] = f"at most {CRITIQUE_MAX_LENGTH:,} characters ({len(critique):,} given)"
+    elif "\x00" in critique:  # PostgreSQL stores no NUL in text; the page posts what the browser sends
+        errors["critique"] = "must not contain NUL characters"
     elif choice in NEEDS_CRITIQUE and not critique:
         errors["critique"] = "explain what is wrong" if choice == "both_bad" else "explain why this needs a lead"
     clean, rating_errors = validate_ratings(rubric=assignment.comparison.campaign.rubric, ratings=ratings)

@@ -252,7 +252,8 @@ def test_a_campaign_that_is_no_longer_active_refuses_judgments_on_open_leases(al
     assert not Judgment.objects.exists()
 
 
-def test_a_critique_longer_than_the_limit_is_refused(alice):
+@pytest.mark.parametrize("critique", ["x" * (CRITIQUE_MAX_LENGTH + 1), "a\x00b"])
+def test_a_critique_too_long_or_with_a_nul_character_is_refused(alice, critique):
     with pytest.raises(JudgmentInvalid) as invalid:
-        submit(lease(alice), choice="tie", critique="x" * (CRITIQUE_MAX_LENGTH + 1))
+        submit(lease(alice), choice="tie", critique=critique)
     assert set(invalid.value.errors) == {"critique"}
