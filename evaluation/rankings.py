@@ -236,23 +236,29 @@ def _identifiable(credit: np.ndarray) -> bool:
     return connected_components(credit > 0, directed=True, connection="strong")[0] <= 1
 
 
-def _check_identifiable(credit: np.ndarray, models: Sequence[str]) -> None:
-    """Raise a RankingError naming the models unless every split of the models got credit both ways."""
+def _check_identifiable(credit: np.ndarray, models: Sequence[str], *, ties_count: bool = True) -> None:
+    """Raise a RankingError naming the models unless every split of the models got credit both ways.
+
+    `credit` holds wins and ties for Bradley–Terry; for Rao–Kupper (ties_count=False) only wins, since there a
+    model that never lost fits perfectly with θ → ∞.
+    """
     if _identifiable(credit):
         return
     n_groups, group = connected_components(credit > 0, directed=True, connection="strong")
     got = credit.sum(axis=1)
     gave = credit.sum(axis=0)
+    nor_tied = " nor tied" if ties_count else ""
     if (got == 0).any():
         names = ", ".join(m for m, g in zip(models, got, strict=True) if g == 0)
-        problem = f"never won nor tied: {names}"
+        problem = f"never won{nor_tied}: {names}"
     elif (gave == 0).any():
         names = ", ".join(m for m, g in zip(models, gave, strict=True) if g == 0)
-        problem = f"never lost nor tied: {names}"
+        problem = f"never lost{nor_tied}: {names}"
     else:
         groups = [[m for m, g in zip(models, group, strict=True) if g == label] for label in range(n_groups)]
         problem = "groups that never met or where one won every comparison: " + " | ".join(", ".join(g) for g in groups)
-    raise RankingError(f"the maximum-likelihood scores do not exist, models {problem}; pass a prior > 0")
+    remedy = "pass a prior > 0" if ties_count else "use bradley_terry"
+    raise RankingError(f"the maximum-likelihood scores do not exist, models {problem}; {remedy}")
 
 
 def _with_prior(credit: np.ndarray, prior: float) -> np.ndarray:
@@ -409,3 +415,84 @@ def rank(
         resamples=resamples,
         regularised_resamples=regularised,
     )
+
+
+# --- Rao–Kupper ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RaoKupper:
+    """Rao–Kupper strengths (summing to 1) and tie parameter θ ≥ 1:
+
+    P(i beats j) = p_i / (p_i + θ p_j),   P(tie) = (θ² − 1) p_i p_j / ((p_i + θ p_j)(p_j + θ p_i)).
+    """
+
+    models: tuple[str, ...]
+    scores: np.ndarray
+    theta: float
+    iterations: int
+
+
+def rao_kupper(judgments: Iterable[Judgment], *, tolerance: float = 1e-10, max_iterations: int = 100_000) -> RaoKupper:
+    """Maximum-likelihood Rao–Kupper fit, a Bradley–Terry model in which a tie is an outcome of its own.
+
+    Hunter's (2004) MM cycle, with W_ij the wins of i over j, T_ij = T_ji the ties between them, A = W + T, and
+    T the number of ties:
+
+        p_i ← (Σ_j W_ij + T_ij) / Σ_j [A_ij / (p_i + θ p_j) + θ A_ji / (p_j + θ p_i)]
+        θ   ← T / C + sqrt(1 + (T / C)²),   C = Σ_ij A_ij p_j / (p_i + θ p_j)
+
+    until neither the scores nor θ move by `tolerance`. Without ties θ = 1 and the fit is Bradley–Terry on the wins.
+    The estimate exists only when the *wins* alone connect every split of the models both ways (ties do not
+    suffice, unlike in `bradley_terry`); otherwise RankingError.
+    """
+    data = _encode(judgments)
+    decisive = data.credit != 0.5
+    wins = data.credit_matrix(decisive.astype(np.float64))
+    ties = 2 * data.credit_matrix((~decisive).astype(np.float64))
+    both = wins + ties
+    if not decisive.any():
+        raise RankingError("every rated judgment is a tie: the tie parameter θ has no finite estimate")
+    _check_identifiable(wins, data.models, ties_count=False)
+    n_ties = ties.sum() / 2
+    got = both.sum(axis=1)
+    scores, theta = np.full(len(data.models), 1 / len(data.models)), 1.5
+    for iteration in range(1, max_iterations + 1):
+        forward = scores[:, None] + theta * scores[None, :]  # p_i + θ p_j
+        updated = got / (both / forward + theta * both.T / forward.T).sum(axis=1)
+        updated /= updated.sum()
+        ratio = n_ties / (both * updated[None, :] / (updated[:, None] + theta * updated[None, :])).sum()
+        theta_updated = ratio + math.sqrt(1 + ratio**2)
+        if np.max(np.abs(updated - scores)) < tolerance and abs(theta_updated - theta) < tolerance:
+            return RaoKupper(models=data.models, scores=updated, theta=theta_updated, iterations=iteration)
+        scores, theta = updated, theta_updated
+    raise RankingError(f"Rao–Kupper did not converge to {tolerance} in {max_iterations} iterations")
+
+
+# --- how many more judgments ---------------------------------------------------------------------------------------
+
+
+def judgments_to_separate(
+    *, estimate_a: float, interval_a: Interval, estimate_b: float, interval_b: Interval, judgments: int
+) -> int | None:
+    """How many judgments beyond `judgments` would make two overlapping intervals stop overlapping.
+
+    A rough planning figure, not a power analysis: it assumes the estimates stay where they are and each interval
+    shrinks like 1 / sqrt(n), the new judgments being spread like the old ones. With h_a, h_b the half-widths that
+    face each other (the higher estimate's lower half, the lower estimate's upper half) and gap = |a − b|:
+
+        h · sqrt(n / n') ≤ gap   ⇔   n' ≥ n · ((h_a + h_b) / gap)²
+
+    Returns 0 when the intervals are already apart and None when the estimates are equal (no n separates them).
+    For a win rate against parity pass estimate_b = 0.5 and interval_b = Interval(0.5, 0.5).
+    """
+    (high, high_interval), (low, low_interval) = sorted(
+        [(estimate_a, interval_a), (estimate_b, interval_b)], key=lambda pair: -pair[0]
+    )
+    if high_interval.low > low_interval.high:
+        return 0
+    gap = high - low
+    if gap <= 0:
+        return None
+    facing = (high - high_interval.low) + (low_interval.high - low)
+    return max(0, math.ceil(judgments * (facing / gap) ** 2) - judgments)
