@@ -40,6 +40,8 @@ RATING_SCALE = 400 / math.log(10)
 RATING_ANCHOR = 1000.0
 # Pseudo-ties per pair of models for bootstrap resamples whose comparison graph is not strongly connected.
 RESAMPLE_PRIOR = 0.01
+# MM converges linearly; LLMFAO's 59 models need 75 iterations to 1e-10, so this only stops a runaway.
+MAX_ITERATIONS = 100_000
 
 
 class RankingError(ValueError):
@@ -61,7 +63,7 @@ _CREDIT_TO_A = {Outcome.A: 1.0, Outcome.B: 0.0, Outcome.TIE: 0.5}
 
 @dataclass(frozen=True, slots=True)
 class Judgment:
-    """One comparison of two models' answers to one prompt."""
+    """One comparison of two models' answers to one prompt; `outcome` may be given as its string value ("a")."""
 
     prompt_id: Hashable
     model_a: str
@@ -76,6 +78,8 @@ class Judgment:
 
 @dataclass(frozen=True)
 class Interval:
+    """A bootstrap percentile interval (95% unless asked otherwise)."""
+
     low: float
     high: float
 
@@ -315,7 +319,7 @@ def _ratings(scores: np.ndarray, baseline: int | None) -> np.ndarray:
 
 
 def bradley_terry(
-    judgments: Iterable[Judgment], *, prior: float = 0.0, tolerance: float = 1e-10, max_iterations: int = 100_000
+    judgments: Iterable[Judgment], *, prior: float = 0.0, tolerance: float = 1e-10, max_iterations: int = MAX_ITERATIONS
 ) -> BradleyTerry:
     """Maximum-likelihood Bradley–Terry scores of every judged model, ties counting half a win to each side.
 
@@ -375,9 +379,8 @@ def rank(
     anchors its ratings the same way (baseline at 1000, or their mean); the interval is the percentile interval of
     a model's rating over the resamples, so the baseline's own interval is [1000, 1000].
     """
-    judgments = list(judgments)
     data = _encode(judgments)
-    fit = _fit_bradley_terry(data.credit_matrix(), data.models, prior, tolerance, 100_000)
+    fit = _fit_bradley_terry(data.credit_matrix(), data.models, prior, tolerance, MAX_ITERATIONS)
     anchor = None if baseline is None else _model_index(data.models, baseline)
     regularised = 0
 
@@ -389,7 +392,7 @@ def rank(
         elif not _identifiable(credit):
             regularised += 1
             credit = _with_prior(credit, RESAMPLE_PRIOR)
-        scores, _ = _bradley_terry_mm(credit, fit.scores, tolerance=tolerance, max_iterations=100_000)
+        scores, _ = _bradley_terry_mm(credit, fit.scores, tolerance=tolerance, max_iterations=MAX_ITERATIONS)
         return _ratings(scores, anchor)
 
     low, high = _percentile_interval(
@@ -433,7 +436,9 @@ class RaoKupper:
     iterations: int
 
 
-def rao_kupper(judgments: Iterable[Judgment], *, tolerance: float = 1e-10, max_iterations: int = 100_000) -> RaoKupper:
+def rao_kupper(
+    judgments: Iterable[Judgment], *, tolerance: float = 1e-10, max_iterations: int = MAX_ITERATIONS
+) -> RaoKupper:
     """Maximum-likelihood Rao–Kupper fit, a Bradley–Terry model in which a tie is an outcome of its own.
 
     Hunter's (2004) MM cycle, with W_ij the wins of i over j, T_ij = T_ji the ties between them, A = W + T, and
@@ -481,7 +486,7 @@ def judgments_to_separate(
     shrinks like 1 / sqrt(n), the new judgments being spread like the old ones. With h_a, h_b the half-widths that
     face each other (the higher estimate's lower half, the lower estimate's upper half) and gap = |a − b|:
 
-        h · sqrt(n / n') ≤ gap   ⇔   n' ≥ n · ((h_a + h_b) / gap)²
+        (h_a + h_b) · sqrt(n / n') ≤ gap   ⇔   n' ≥ n · ((h_a + h_b) / gap)²
 
     Returns 0 when the intervals are already apart and None when the estimates are equal (no n separates them).
     For a win rate against parity pass estimate_b = 0.5 and interval_b = Interval(0.5, 0.5).

@@ -132,7 +132,7 @@ def test_ratings_put_400_points_on_odds_of_ten_to_one():
     assert fit.ratings().mean() == pytest.approx(1000)
 
 
-def test_a_model_that_never_won_nor_tied_is_named(llmfao_judgments):
+def test_a_model_that_never_won_nor_tied_is_named():
     judgments = [Judgment(1, "m", "n", "a"), Judgment(2, "n", "m", "a"), Judgment(3, "o", "m", "b")]
 
     with pytest.raises(RankingError, match="never won nor tied: o"):
