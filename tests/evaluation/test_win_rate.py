@@ -54,11 +54,12 @@ def test_models_that_never_met_have_no_rate():
         win_rate(judgments, model="m", opponent="m")
 
 
-def test_the_same_seed_gives_the_same_interval_and_another_seed_another(alpaca_judgments):
+def test_the_same_seed_gives_the_same_interval_and_another_seed_another():
+    rng = np.random.default_rng(5)
+    judgments = [Judgment(p % 30, "m", "n", rng.choice(["a", "b", "tie", "both_bad"])) for p in range(200)]
+
     def interval(seed: int) -> Interval:
-        return win_rate(
-            alpaca_judgments, model="alpaca-farm-ppo-human", opponent="text_davinci_003", seed=seed
-        ).interval
+        return win_rate(judgments, model="m", opponent="n", seed=seed).interval
 
     assert interval(7) == interval(7)
     assert interval(7) != interval(8)
