@@ -3,11 +3,15 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from annotate.roles import LEAD, REVIEWER
+from annotate.services.tokens import api_token_create
 from annotate.services.users import user_create
 
 
 class Command(BaseCommand):
-    help = "Create a reviewer or lead, qualify them for locales, and print their API token."
+    help = (
+        "Create a reviewer or lead (or give an existing user exactly this role), qualify them for locales, and print "
+        "a new API token alone on the last line (shown once: only its digest is stored)."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("name")
@@ -18,7 +22,9 @@ class Command(BaseCommand):
     def handle(self, *args, name: str, role: str, locales: str, password: str | None, **options) -> None:
         codes = [code.strip() for code in locales.split(",") if code.strip()]
         try:
-            _, token = user_create(username=name, role=role, locales=codes, password=password)
+            user = user_create(username=name, role=role, locales=codes, password=password)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(token)
+        raw_key = api_token_create(user=user)
+        self.stdout.write(f"{name}: {role}; new API token (copy it now, it is not shown again):")
+        self.stdout.write(raw_key)
