@@ -45,3 +45,14 @@ def test_demo_seed_is_idempotent_and_has_people_and_pairs(db):
     seed_demo()
     assert count >= 60 and first.comparisons.count() == count
     assert first.locales.count() == 2 and first.prompts.count() == 30
+
+
+def test_add_user_refuses_a_weak_password(db, django_user_model):
+    with pytest.raises(CommandError, match="password: This password is too short"):
+        call_command("add_user", "rita", role="reviewer", password="pw")
+    assert not django_user_model.objects.filter(username="rita").exists()
+
+
+def test_add_user_sets_a_strong_password(db, capsys, django_user_model):
+    call_command("add_user", "rita", role="reviewer", password="a-long-enough-passphrase")
+    assert django_user_model.objects.get(username="rita").check_password("a-long-enough-passphrase")

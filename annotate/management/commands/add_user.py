@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from annotate.roles import LEAD, REVIEWER
@@ -21,6 +23,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, name: str, role: str, locales: str, password: str | None, **options) -> None:
         codes = [code.strip() for code in locales.split(",") if code.strip()]
+        if password:
+            try:
+                validate_password(password)
+            except ValidationError as exc:
+                raise CommandError("password: " + " ".join(exc.messages)) from exc
         try:
             user = user_create(username=name, role=role, locales=codes, password=password)
         except ValueError as exc:
