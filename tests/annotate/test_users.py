@@ -56,3 +56,8 @@ def test_add_user_refuses_a_weak_password(db, django_user_model):
 def test_add_user_sets_a_strong_password(db, capsys, django_user_model):
     call_command("add_user", "rita", role="reviewer", password="a-long-enough-passphrase")
     assert django_user_model.objects.get(username="rita").check_password("a-long-enough-passphrase")
+
+
+def test_add_user_refuses_a_password_like_the_username(db):
+    with pytest.raises(CommandError, match="too similar to the username"):
+        call_command("add_user", "margarethe", role="reviewer", password="margarethe1")

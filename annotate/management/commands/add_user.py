@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         codes = [code.strip() for code in locales.split(",") if code.strip()]
         if password:
             try:
-                validate_password(password)
+                validate_password(password, user=get_user_model()(username=name))  # unsaved: for similarity
             except ValidationError as exc:
                 raise CommandError("password: " + " ".join(exc.messages)) from exc
         try:
