@@ -14,6 +14,7 @@ import pytest
 from annotate.services.assignment import assign_next_pair
 from annotate.services.demo import seed_demo
 from annotate.services.judging import submit_judgment
+from annotate.services.tokens import api_token_create
 from annotate.services.users import user_create
 from training.services.base_models import base_model_register
 
@@ -68,15 +69,19 @@ def demo(db, settings, tmp_path, tiny_model_dir) -> dict[str, str]:
     settings.VERDICT_MODEL_DIRS = [Path(tiny_model_dir).resolve()]
     campaign = seed_demo()
     locales = ["en-US", "ja-JP"]
-    _, lead_token = user_create(username="lena", role="lead", locales=locales)
+    lena = user_create(username="lena", role="lead", locales=locales)
     reviewers = [user_create(username=name, role="reviewer", locales=locales) for name in ("alice", "bob")]
-    for reviewer, _ in reviewers:
+    for reviewer in reviewers:
         for _ in range(12):
             assignment = assign_next_pair(reviewer=reviewer, campaign=campaign)
             choice = "left" if assignment.a_on_left else "right"  # both always prefer candidate a
             submit_judgment(assignment=assignment, choice=choice, strength="clear", ratings={}, critique="")
     base_model = base_model_register(name="tiny-demo", path=tiny_model_dir)
-    return {"$LEAD_TOKEN": lead_token, "$TOKEN": reviewers[0][1], "<base_model>": str(base_model.id)}
+    return {
+        "$LEAD_TOKEN": api_token_create(user=lena),
+        "$TOKEN": api_token_create(user=reviewers[0]),
+        "<base_model>": str(base_model.id),
+    }
 
 
 def test_the_readme_documents_the_api_examples_this_test_runs():
