@@ -64,7 +64,7 @@ def _engine_config(config: dict[str, Any], *, model_known: bool) -> tuple[dict[s
     except ConfigError as exc:
         # A missing model is reported in the user's terms (base_model), not as an engine path.
         return config, [e for e in exc.errors if model_known or not e.startswith("model_dir:")]
-    except (TypeError, ValueError, AttributeError) as exc:  # a value of a type validation cannot even inspect
+    except (TypeError, ValueError, AttributeError, OverflowError) as exc:  # a value validation cannot even inspect
         return config, [f"config: a setting has a value of the wrong type ({exc})"]
 
 
