@@ -263,6 +263,11 @@ def import_url(**query) -> str:
     return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
 
 
+def native_row(*, id: str = "p1", candidate_id: str = "c1", model: str = "m") -> bytes:
+    candidates = [{"id": candidate_id, "text": "one", "model": model}, {"id": "c2", "text": "two"}]
+    return json.dumps({"id": id, "locale": "en-US", "prompt": "q", "candidates": candidates}).encode()
+
+
 def upload(content: bytes) -> dict:
     return {"file": SimpleUploadedFile("rows.jsonl", content)}
 
@@ -276,6 +281,9 @@ def upload(content: bytes) -> dict:
         pytest.param(b'{"id": "p1", "prompt": "a\\u0000b"}', "NUL", id="NUL-in-text"),
         pytest.param(b"\xff\xfe", "UTF-8", id="not-utf8"),
         pytest.param(b"[1, 2]", "row: must be a JSON object", id="array-line"),
+        pytest.param(native_row(id="p" * 201), "id: at most 200 characters", id="long-id"),
+        pytest.param(native_row(candidate_id="c" * 201), "candidates[0].id: at most 200", id="long-candidate-id"),
+        pytest.param(native_row(model="m" * 201), "candidates[0].model: at most 200", id="long-model"),
     ],
 )
 def test_bad_import_lines_are_400_under_lines(api_for, lena, content, message):
@@ -287,6 +295,13 @@ def test_bad_import_lines_are_400_under_lines(api_for, lena, content, message):
 @pytest.mark.parametrize(("query", "field"), [({"pairs": "every"}, "pairs"), ({"locale": "x" * 50}, "locale")])
 def test_bad_import_options_are_400_naming_them(api_for, lena, query, field):
     assert_error_body(api_for(lena).post(import_url(**query), upload(b"{}")), 400, field)
+
+
+def test_an_import_into_a_slug_too_long_for_a_campaign_is_400(api_for, lena):
+    url = reverse("api_campaign_import", args=["c" * 101])
+    body = assert_error_body(api_for(lena).post(url, upload(native_row())), 400, "lines")
+    assert body["lines"] == ["line 0: campaign: a slug of at most 100 characters"]
+    assert not Campaign.objects.exists()
 
 
 def test_an_import_without_a_file_is_400_on_file(api_for, lena):

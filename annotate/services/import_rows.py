@@ -10,7 +10,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from annotate.models import Candidate, Prompt
 from config import json_input
+
+# Text that lands in bounded columns (ids, model names): the columns' own limits, checked before any write.
+ID_MAX_LENGTH = Prompt._meta.get_field("external_id").max_length
+CANDIDATE_ID_MAX_LENGTH = Candidate._meta.get_field("external_id").max_length
+MODEL_MAX_LENGTH = Candidate._meta.get_field("model_name").max_length
+MODEL_VERSION_MAX_LENGTH = Candidate._meta.get_field("model_version").max_length
 
 
 @dataclass
@@ -37,6 +44,12 @@ class PromptRow:
 class RowError(Exception):
     def __init__(self, field_name: str, problem: str) -> None:
         super().__init__(f"{field_name}: {problem}")
+
+
+def _bounded(value: str, field_name: str, limit: int) -> str:
+    if len(value) > limit:
+        raise RowError(field_name, f"at most {limit} characters ({len(value):,} given)")
+    return value
 
 
 def _text(value: Any, field_name: str) -> str:
@@ -79,7 +92,7 @@ def _native_candidates(value: Any) -> list[CandidateRow]:
             raise RowError(f"candidates[{index}].id", "missing or empty id")
         if external_id in seen:
             raise RowError(f"candidates[{index}].id", f"duplicate candidate id '{external_id}'")
-        seen.add(external_id)
+        seen.add(_bounded(external_id, f"candidates[{index}].id", CANDIDATE_ID_MAX_LENGTH))
         meta = item.get("meta") or {}
         if not isinstance(meta, dict):
             raise RowError(f"candidates[{index}].meta", "must be an object")
@@ -87,8 +100,10 @@ def _native_candidates(value: Any) -> list[CandidateRow]:
             CandidateRow(
                 external_id=external_id,
                 text=_text(item.get("text"), f"candidates[{index}].text"),
-                model_name=str(item.get("model") or ""),
-                model_version=str(item.get("model_version") or ""),
+                model_name=_bounded(str(item.get("model") or ""), f"candidates[{index}].model", MODEL_MAX_LENGTH),
+                model_version=_bounded(
+                    str(item.get("model_version") or ""), f"candidates[{index}].model_version", MODEL_VERSION_MAX_LENGTH
+                ),
                 meta=meta,
             )
         )
@@ -111,7 +126,7 @@ def _row_id(data: dict[str, Any], is_trl: bool) -> str:
         return "trl-" + hashlib.sha256(payload.encode()).hexdigest()[:16]
     if not isinstance(external_id, (str, int)) or not str(external_id).strip():
         raise RowError("id", "missing or empty id")
-    return str(external_id)
+    return _bounded(str(external_id), "id", ID_MAX_LENGTH)
 
 
 def parse_row(data: Any, *, line: int, default_locale: str | None) -> PromptRow:

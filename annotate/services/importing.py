@@ -106,6 +106,9 @@ def import_comparisons(
     """Create prompts, candidates and comparison pairs from a JSONL file, or raise ImportRejected and write nothing."""
     if pairs not in PAIRING_MODES:
         raise ImportRejected([f"line 0: pairs: must be one of {', '.join(PAIRING_MODES)}"])
+    slug_limit = Campaign._meta.get_field("slug").max_length
+    if len(campaign_slug) > slug_limit:
+        raise ImportRejected([f"line 0: campaign: a slug of at most {slug_limit} characters"])
     rows, errors = parse_jsonl(data, default_locale=default_locale)
     locales, locale_errors = _check_locales(rows)
     errors = sorted(errors + locale_errors, key=lambda message: int(message.split()[1].rstrip(":")))
