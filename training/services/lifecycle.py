@@ -87,6 +87,7 @@ def run_progress(*, run_id: int, attempt: int, fields: dict[str, Any], metrics: 
 def run_forget_metrics_from(*, run_id: int, attempt: int, step: int) -> None:
     """A resumed attempt logs again from its checkpoint: rows from there on belong to the attempt that was lost."""
     with transaction.atomic():
+        # A progress write of no fields: it checks (and locks the row while) this attempt still owns the run.
         if _apply("progress", run_id=run_id, where={"attempt": attempt}):
             RunMetric.objects.filter(run_id=run_id, step__gte=step).delete()
 
