@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from annotate.permissions import IsLead
 from config.api import conflict, errors, rejected
 from training import selectors
-from training.serializers import RunLaunchSerializer, RunSerializer
+from training.serializers import RunLaunchSerializer, RunSerializer, WorkerSerializer
 from training.services import RunRejected, artifacts, launch, lifecycle
 
 
@@ -21,9 +21,9 @@ from training.services import RunRejected, artifacts, launch, lifecycle
 @api_view(["GET", "POST"])
 @permission_classes([IsLead])
 def runs(request: Request) -> Response:
-    """GET: the latest runs. POST {"snapshot": id, "base_model": id, "preset": "quick", "overrides": {...}} → 201."""
+    """GET: the latest runs. POST {"snapshot": id, "base_model": id, "preset": "quick", "overrides": {...},
+    "name": "...", "notes": "..."} → 201."""
     if request.method == "GET":
-        lifecycle.runs_mark_lost()
         return Response([selectors.run_summary(run=run) for run in selectors.run_list()[:50]])
     submitted = RunLaunchSerializer(data=request.data)
     submitted.is_valid(raise_exception=True)
@@ -35,17 +35,18 @@ def runs(request: Request) -> Response:
             preset=data["preset"],
             overrides=data["overrides"],
             launched_by=request.user,
+            name=data["name"],
+            notes=data["notes"],
         )
     except RunRejected as exc:
         raise rejected(exc.errors) from exc
-    return Response(selectors.run_summary(run=run), status=201)
+    return Response(selectors.run_summary(run=selectors.run_get(run_id=run.id)), status=201)
 
 
 @extend_schema(responses={200: RunSerializer, **errors(404)})
 @api_view(["GET"])
 @permission_classes([IsLead])
 def run_detail(request: Request, run_id: int) -> Response:
-    lifecycle.runs_mark_lost()
     return Response(selectors.run_summary(run=selectors.run_get(run_id=run_id)))
 
 
@@ -55,23 +56,22 @@ def run_detail(request: Request, run_id: int) -> Response:
 def run_cancel(request: Request, run_id: int) -> Response:
     run = selectors.run_get(run_id=run_id)
     try:
-        run = lifecycle.run_cancel(run_id=run.id)
+        lifecycle.run_cancel(run_id=run.id)
     except RunRejected as exc:
         raise conflict(exc.errors) from exc
-    return Response(selectors.run_summary(run=run))
+    return Response(selectors.run_summary(run=selectors.run_get(run_id=run.id)))
 
 
 @extend_schema(request=None, responses={202: RunSerializer, **errors(404, 409)})
 @api_view(["POST"])
 @permission_classes([IsLead])
 def run_resume(request: Request, run_id: int) -> Response:
-    lifecycle.runs_mark_lost()
     run = selectors.run_get(run_id=run_id)
     try:
-        run = lifecycle.run_resume(run_id=run.id)
+        lifecycle.run_resume(run_id=run.id)
     except RunRejected as exc:
         raise conflict(exc.errors) from exc
-    return Response(selectors.run_summary(run=run), status=202)
+    return Response(selectors.run_summary(run=selectors.run_get(run_id=run.id)), status=202)
 
 
 @extend_schema(
@@ -86,3 +86,11 @@ def run_adapter(request: Request, run_id: int) -> FileResponse:
     except RunRejected as exc:
         raise Http404(exc.errors[0]) from None
     return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/zip")
+
+
+@extend_schema(responses={200: WorkerSerializer(many=True), **errors()})
+@api_view(["GET"])
+@permission_classes([IsLead])
+def training_workers(request: Request) -> Response:
+    """The training workers seen in the last day: device, live or not, the run each is training."""
+    return Response([selectors.worker_summary(worker=worker) for worker in selectors.worker_list()])

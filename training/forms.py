@@ -10,6 +10,7 @@ from django import forms
 from annotate import selectors as annotate_selectors
 from training.presets import DEFAULT_PRESET, PRESETS, editable_defaults
 from training.selectors import base_model_list
+from training.services.launch import RUN_NOTES_MAX_LENGTH
 
 FIXED_FIELDS = ("snapshot", "base_model", "preset")
 
@@ -34,6 +35,13 @@ class RunForm(forms.Form):
     snapshot = forms.TypedChoiceField(coerce=int)
     base_model = forms.ModelChoiceField(queryset=base_model_list(), empty_label=None)
     preset = forms.ChoiceField(choices=[(key, preset.label) for key, preset in PRESETS.items()])
+    name = forms.CharField(max_length=200, required=False, help_text="A short label for lists, e.g. ipo-beta-0.5")
+    notes = forms.CharField(
+        required=False,
+        max_length=RUN_NOTES_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why this run exists",
+    )
 
     def __init__(self, *args, preset: str = DEFAULT_PRESET, **kwargs):
         super().__init__(*args, **kwargs)
