@@ -86,7 +86,7 @@ def generate(args: argparse.Namespace) -> int:
     try:
         rows = read_prompt_rows(args.prompts)
     except PromptFileError as exc:
-        errors += [f"--prompts: {error}" for error in exc.errors]
+        errors += [f"{args.prompts}: {error}" for error in exc.errors]
     if errors:
         return _fail(errors)
 

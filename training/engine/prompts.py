@@ -77,12 +77,12 @@ def parse_prompt_row(data: Any, line: int) -> PromptRow:
 
 
 def read_prompt_rows(path: str) -> list[PromptRow]:
-    """Every row of a JSONL prompt file; raises PromptFileError listing every problem (unreadable file included)."""
+    """Every row of a JSONL prompt file; raises PromptFileError listing every problem (`line N: field: problem`)."""
     try:
         with open(path, "rb") as handle:
             raw_lines = handle.read().split(b"\n")
     except OSError as exc:
-        raise PromptFileError([f"{path}: cannot read: {exc.strerror}"]) from None
+        raise PromptFileError([f"cannot read: {exc.strerror}"]) from None
     rows: list[PromptRow] = []
     errors: list[str] = []
     first_line_of: dict[str, int] = {}
@@ -106,7 +106,7 @@ def read_prompt_rows(path: str) -> list[PromptRow]:
         first_line_of[row.id] = number
         rows.append(row)
     if not rows and not errors:
-        errors.append(f"{path}: no prompts")
+        errors.append("no prompts")
     if errors:
         raise PromptFileError(errors)
     return rows

