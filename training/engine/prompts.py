@@ -42,7 +42,7 @@ def _messages(value: Any, name: str) -> list[dict[str, str]]:
 
 
 def _row_id(data: dict[str, Any]) -> str:
-    if "id" not in data and ("chosen" in data or "rejected" in data):
+    if data.get("id") is None and ("chosen" in data or "rejected" in data):
         # The id the importer gives an id-less TRL row, so the new answers land on the same prompt.
         payload = json.dumps([data.get("prompt"), data.get("chosen"), data.get("rejected")], sort_keys=True)
         return "trl-" + hashlib.sha256(payload.encode()).hexdigest()[:16]
