@@ -40,7 +40,7 @@ def test_bad_arguments_are_reported_together_before_the_model_loads(tmp_path, da
     )
     err = capsys.readouterr().err
     assert code == 2
-    assert "error: model_dir:" in err and "error: beta: must be > 0" in err and "unknown loss 'dpo'" in err
+    assert "error: model_dir:" in err and "error: beta: must be in (0, 10]" in err and "unknown loss 'dpo'" in err
     assert "Traceback" not in err and not (tmp_path / "o").exists()
 
 
