@@ -52,9 +52,14 @@ class Interval:
     def __str__(self) -> str:
         left = "(" if self.low_open or self.low is None else "["
         right = ")" if self.high_open or self.high is None else "]"
-        low = "-∞" if self.low is None else f"{self.low:g}"
-        high = "∞" if self.high is None else f"{self.high:g}"
+        low = "-∞" if self.low is None else _number(self.low)
+        high = "∞" if self.high is None else _number(self.high)
         return f"{left}{low}, {high}{right}"
+
+
+def _number(value: float) -> str:
+    """1e-2 → "0.01", 10_000_000 → "10000000" (not "1e+07"): how a bound reads in a message."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 @dataclass(frozen=True)
