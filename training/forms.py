@@ -11,7 +11,8 @@ from typing import Any
 from django import forms
 
 from annotate import selectors as annotate_selectors
-from training.engine.settings_schema import GROUPS, LOSSES, Setting, editable_settings
+from training.engine.loss_table import LOSSES
+from training.engine.settings_schema import GROUPS, Setting, editable_settings
 from training.presets import DEFAULT_PRESET, PRESETS, preset_values
 from training.selectors import base_model_list
 

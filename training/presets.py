@@ -46,7 +46,8 @@ PRESETS: dict[str, Preset] = {
         Preset(
             key="standard",
             label="Standard LoRA",
-            description="One epoch of LoRA DPO on a GPU when there is one (r=16, β=0.1, lr 5e-5, cosine).",
+            description="One epoch of LoRA DPO at the engine's defaults, on a GPU when there is one, with gradient "
+            "checkpointing and a little LoRA dropout.",
             changes={
                 "grad_accum_steps": 2,
                 "lora_dropout": 0.05,

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from training.engine.loss_table import LOSSES
 from training.engine.losses import (
     BATCH_LEVEL_LOSS_TYPES,
     LABEL_SMOOTHING_LOSS_TYPES,
@@ -29,7 +30,6 @@ from training.engine.losses import (
     auto_label_smoothing,
     preference_loss,
 )
-from training.engine.settings_schema import LOSSES
 
 LN2 = math.log(2.0)
 

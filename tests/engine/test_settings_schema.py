@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from training.engine import losses
-from training.engine.settings_schema import GROUPS, LOSSES, SETTINGS, defaults, editable_settings
+from training.engine.loss_table import LOSSES
+from training.engine.settings_schema import GROUPS, SETTINGS, defaults, editable_settings
 
 # A value each loss-specific setting can take for every loss that reads it, and a second one to perturb it with.
 PERTURBED = {"label_smoothing": (0.1, 0.3), "tie_strength": (2.0, 5.0), "discopop_tau": (0.05, 0.5)}
@@ -122,7 +123,7 @@ def test_each_setting_refuses_what_no_one_means(name, value, message):
 def test_the_schema_the_config_and_the_engine_package_import_without_torch():
     code = (
         "import sys\n"
-        "import training.engine, training.engine.settings_schema, training.engine.config\n"
+        "import training.engine, training.engine.settings_schema, training.engine.loss_table, training.engine.config\n"
         "from training.engine import EngineConfig, ConfigError, LOSS_TYPES\n"
         "print('torch' in sys.modules)\n"
     )

@@ -12,8 +12,8 @@ import importlib.util
 import os
 from typing import Any
 
-from training.engine import settings_schema as schema
-from training.engine.settings_schema import LOSSES, SETTINGS, TIE_LOSS_TYPES
+from training.engine.loss_table import LOSSES, TIE_LOSS_TYPES, loss_problems
+from training.engine.settings_schema import REQUIRED, SETTINGS, Setting
 
 LOSS_TYPES: list[str] = list(LOSSES)
 
@@ -110,9 +110,7 @@ class _EngineConfigMethods:
             errors.append(
                 f"loss_weights: {len(self.loss_weights)} weights for {len(types)} loss types; give one per loss"
             )
-        return errors + schema.loss_problems(
-            types, label_smoothing=self.label_smoothing, tie_strength=self.tie_strength
-        )
+        return errors + loss_problems(types, label_smoothing=self.label_smoothing, tie_strength=self.tie_strength)
 
     def _validate_hardware(self) -> list[str]:
         errors = []
@@ -133,8 +131,8 @@ def flash_attention_problems() -> list[str]:
     return []
 
 
-def _field(setting: schema.Setting) -> tuple[str, str] | tuple[str, str, Any]:
-    if setting.default is schema.REQUIRED:
+def _field(setting: Setting) -> tuple[str, str] | tuple[str, str, Any]:
+    if setting.default is REQUIRED:
         return (setting.name, setting.annotation)
     return (setting.name, setting.annotation, dataclasses.field(default=setting.default))
 

@@ -29,7 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from training.engine import settings_schema as schema
+from training.engine import loss_table
+from training.engine.settings_schema import SETTINGS
 
 __all__ = [
     "BATCH_LEVEL_LOSS_TYPES",
@@ -234,24 +235,24 @@ _TIE_LOSSES: dict[str, Callable[[_Pairs], Tensor]] = {
 }
 _LOSSES = {**_TRL_LOSSES, **_TIE_LOSSES}
 
-# Which settings each loss reads, and whether it learns from ties, is the schema's loss table; this module maps its
+# Which settings each loss reads, and whether it learns from ties, is loss_table.LOSSES; this module maps its
 # names (all but `sft`, which the loop computes from per-token log-probs) to functions.
 TRL_LOSS_TYPES: tuple[str, ...] = tuple(_TRL_LOSSES)
-TIE_LOSS_TYPES: tuple[str, ...] = schema.TIE_LOSS_TYPES
+TIE_LOSS_TYPES: tuple[str, ...] = loss_table.TIE_LOSS_TYPES
 LOSS_TYPES: tuple[str, ...] = tuple(_LOSSES)
-BATCH_LEVEL_LOSS_TYPES: tuple[str, ...] = schema.BATCH_LEVEL_LOSS_TYPES
-LENGTH_NORMALISED_LOSS_TYPES: tuple[str, ...] = schema.LENGTH_NORMALISED_LOSS_TYPES
-LABEL_SMOOTHING_LOSS_TYPES: tuple[str, ...] = schema.LABEL_SMOOTHING_LOSS_TYPES
+BATCH_LEVEL_LOSS_TYPES: tuple[str, ...] = loss_table.BATCH_LEVEL_LOSS_TYPES
+LENGTH_NORMALISED_LOSS_TYPES: tuple[str, ...] = loss_table.LENGTH_NORMALISED_LOSS_TYPES
+LABEL_SMOOTHING_LOSS_TYPES: tuple[str, ...] = loss_table.LABEL_SMOOTHING_LOSS_TYPES
 
 
 def _check_options(p: _Pairs, loss_type: str) -> None:
     """The schema's checks for the settings this loss reads, so a direct caller gets the config's messages."""
     if loss_type not in _LOSSES:
         raise ValueError(f"loss_type: unknown loss {loss_type!r}; choose one of {', '.join(LOSS_TYPES)}")
-    errors = schema.SETTINGS["beta"].problems(p.beta)
+    errors = SETTINGS["beta"].problems(p.beta)
     if loss_type == "discopop":
-        errors += schema.SETTINGS["discopop_tau"].problems(p.discopop_tau)
-    errors += schema.loss_problems([loss_type], label_smoothing=p.label_smoothing, tie_strength=p.tie_strength)
+        errors += SETTINGS["discopop_tau"].problems(p.discopop_tau)
+    errors += loss_table.loss_problems([loss_type], label_smoothing=p.label_smoothing, tie_strength=p.tie_strength)
     if errors:
         raise ValueError("; ".join(errors))
     if loss_type in LENGTH_NORMALISED_LOSS_TYPES and (p.chosen_lengths is None or p.rejected_lengths is None):
@@ -269,13 +270,13 @@ def preference_loss(
     ref_rejected_logps: Tensor,
     *,
     loss_type: str,
-    beta: float = 0.1,
+    beta: float = SETTINGS["beta"].default,
     label_smoothing: float = 0.0,
     chosen_lengths: Tensor | None = None,
     rejected_lengths: Tensor | None = None,
     is_tie: Tensor | None = None,
     tie_strength: float | None = None,
-    discopop_tau: float = 0.05,
+    discopop_tau: float = SETTINGS["discopop_tau"].default,
 ) -> Tensor:
     """Per-pair preference losses, shape (B,); the training loss is their mean.
 
@@ -296,7 +297,7 @@ def preference_loss(
         ValueError: for an unknown loss type or an option the loss type cannot use.
     """
     if tie_strength is None and loss_type in TIE_LOSS_TYPES:
-        tie_strength = schema.LOSSES[loss_type].default_tie_strength
+        tie_strength = loss_table.LOSSES[loss_type].default_tie_strength
     pairs = _Pairs(
         policy_chosen=policy_chosen_logps,
         policy_rejected=policy_rejected_logps,

@@ -1,17 +1,19 @@
-"""Every engine setting described once: type, default, allowed values (and why), help, group; and the loss table.
+"""Every engine setting described once: type, default, allowed values (and why), help and group.
 
 Standard library only, so the web process can render the launch form and validate a run without importing torch.
 `EngineConfig` (its fields, defaults and per-setting checks), the command line's flags, the launch form and the run
-page's settings table are all built from `SETTINGS`; `losses.py` maps the names in `LOSSES` to functions (a test
-holds the two together). Problems are reported as "setting: what is wrong", the shape every caller relies on.
+page's settings table are all built from `SETTINGS`; which settings each loss reads is `loss_table.LOSSES`.
+Problems are reported as "setting: what is wrong", the shape every caller relies on.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from typing import Any
+
+from training.engine.intervals import Interval, is_int, is_number
+from training.engine.loss_table import LOSSES, TIE_CAP, TIE_LOSS_TYPES
 
 GROUPS: dict[str, str] = {
     "essentials": "Essentials",
@@ -21,10 +23,6 @@ GROUPS: dict[str, str] = {
     "evaluation": "Evaluation and checkpoints",
     "hardware": "Hardware and memory",
 }
-
-# Kinds of value. "number" is a float (ints accepted); "losses" a loss name or a list of them; "weights" a list of
-# numbers; "smoothing" a number or "auto"; "modules" "all-linear" or a list of module names.
-KINDS = ("path", "int", "number", "bool", "choice", "losses", "weights", "smoothing", "modules")
 
 
 class _Required:
@@ -36,35 +34,10 @@ REQUIRED: Any = _Required()
 
 
 @dataclass(frozen=True)
-class Interval:
-    """A range of numbers, each end closed or open (None: unbounded)."""
-
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    high_open: bool = False
-
-    def __contains__(self, value: float) -> bool:
-        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
-            return False
-        return not (self.high is not None and (value >= self.high if self.high_open else value > self.high))
-
-    def __str__(self) -> str:
-        left = "(" if self.low_open or self.low is None else "["
-        right = ")" if self.high_open or self.high is None else "]"
-        low = "-∞" if self.low is None else _number(self.low)
-        high = "∞" if self.high is None else _number(self.high)
-        return f"{left}{low}, {high}{right}"
-
-
-def _number(value: float) -> str:
-    """1e-2 → "0.01", 10_000_000 → "10000000" (not "1e+07"): how a bound reads in a message."""
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-@dataclass(frozen=True)
 class Setting:
     name: str
+    # path, int, number (a float; ints accepted), bool, choice, losses (a loss name or a list of them), weights
+    # (a list of numbers), smoothing (a number or "auto") or modules ("all-linear" or a list of module names)
     kind: str
     group: str
     label: str
@@ -161,133 +134,6 @@ class Setting:
         return f'"all-linear" or a non-empty list of module names, got {value!r}'
 
 
-@dataclass(frozen=True)
-class LossType:
-    name: str
-    label: str
-    help: str
-    reads: tuple[str, ...]  # settings (and "lengths": completion token counts) the loss reads
-    needs_ties: bool = False  # learns from tied pairs (and only then are tied pairs trained on)
-    label_smoothing: Interval | None = None  # ε's domain, for the losses that read it
-    tie_strength: Interval | None = None  # θ or ν's domain, for the tie-aware losses
-    default_tie_strength: float | None = None
-    batch_level: bool = False  # sorts across the batch: only the batch mean is meaningful
-
-
-_SMOOTHED = Interval(0.0, 0.5, high_open=True)  # at ε = 0.5 the labels carry no information (robust divides by 0)
-_TIE_CAP = 100.0  # at d = 0 a tie is then 98% likely: beyond that no judge's ties look like this
-
-LOSSES: dict[str, LossType] = {
-    loss.name: loss
-    for loss in (
-        LossType("sigmoid", "DPO", "Rafailov et al. 2023: −log σ(d). The default; start here.", ("beta",)),
-        LossType("hinge", "SLiC hinge", "Zhao et al. 2023: max(0, 1 − d); stops pushing once d > 1.", ("beta",)),
-        LossType(
-            "ipo",
-            "IPO",
-            "Azar et al. 2023: squared loss towards a per-token gap of 1/(2β); resists overfitting "
-            "near-deterministic preferences. β is τ here (try 0.01–0.5).",
-            ("beta", "lengths"),
-        ),
-        LossType(
-            "exo_pair",
-            "EXO",
-            "Ji et al. 2024: reverse-KL to the label distribution [1−ε, ε]; needs ε > 0 (the paper uses 1e-3).",
-            ("beta", "label_smoothing"),
-            label_smoothing=Interval(0.0, 1.0, low_open=True, high_open=True),
-        ),
-        LossType(
-            "nca_pair",
-            "NCA",
-            "Chen et al. 2024: absolute rewards; keeps the chosen likelihood from falling.",
-            ("beta",),
-        ),
-        LossType(
-            "robust",
-            "Robust DPO",
-            'Chowdhury et al. 2024: unbiased under label noise ε (use "auto" = 1 − reviewer agreement).',
-            ("beta", "label_smoothing"),
-            label_smoothing=_SMOOTHED,
-        ),
-        LossType("bco_pair", "BCO (pairs)", "Jung et al. 2024: each completion classified on its own.", ("beta",)),
-        LossType(
-            "sppo_hard",
-            "SPPO (hard)",
-            "Wu et al. 2024: chosen log-ratio towards +1/(2β), rejected towards −1/(2β).",
-            ("beta",),
-        ),
-        LossType(
-            "aot",
-            "AOT (paired)",
-            "Melnyk et al. 2024: aligns the distribution of margins by sorting across the batch; larger batches.",
-            ("beta", "label_smoothing"),
-            label_smoothing=_SMOOTHED,
-            batch_level=True,
-        ),
-        LossType(
-            "aot_unpaired",
-            "AOT (unpaired)",
-            "AOT on chosen and rejected log-ratios sorted separately; for data without true pairs.",
-            ("beta", "label_smoothing"),
-            label_smoothing=_SMOOTHED,
-            batch_level=True,
-        ),
-        LossType(
-            "apo_zero",
-            "APO-zero",
-            "D'Oosterlinck et al. 2024: raises chosen, lowers rejected; when chosen beats the model's own outputs.",
-            ("beta",),
-        ),
-        LossType(
-            "apo_down",
-            "APO-down",
-            "APO variant lowering both; when the model's outputs already beat the chosen answers.",
-            ("beta",),
-        ),
-        LossType(
-            "discopop",
-            "DiscoPOP",
-            "Lu et al. 2024: blends logistic and exponential losses with temperature τ.",
-            ("beta", "discopop_tau"),
-        ),
-        LossType(
-            "sigmoid_norm",
-            "DPO, length-normalised",
-            "DPO on per-token log-ratios: removes the pull towards longer answers.",
-            ("beta", "lengths"),
-        ),
-        LossType(
-            "rao_kupper",
-            "Rao–Kupper (ties)",
-            "Chen et al. 2024: DPO that also learns from ties, with tie strength θ > 1.",
-            ("beta", "tie_strength"),
-            needs_ties=True,
-            tie_strength=Interval(1.0, _TIE_CAP, low_open=True),
-            default_tie_strength=2.0,  # with d = 0: (θ − 1)/(θ + 1) = 1/3, wins, losses and ties equally likely
-        ),
-        LossType(
-            "davidson",
-            "Davidson (ties)",
-            "Chen et al. 2024: DPO that also learns from ties, with tie strength ν > 0.",
-            ("beta", "tie_strength"),
-            needs_ties=True,
-            tie_strength=Interval(0.0, _TIE_CAP, low_open=True),
-            default_tie_strength=1.0,  # with d = 0: ν/(ν + 2) = 1/3
-        ),
-        LossType(
-            "sft",
-            "SFT (NLL of chosen)",
-            "Mean negative log-likelihood of the chosen answer; add with a small weight (RPO) to keep it likely.",
-            (),
-        ),
-    )
-}
-TIE_LOSS_TYPES: tuple[str, ...] = tuple(name for name, loss in LOSSES.items() if loss.needs_ties)
-LABEL_SMOOTHING_LOSS_TYPES: tuple[str, ...] = tuple(n for n, loss in LOSSES.items() if "label_smoothing" in loss.reads)
-LENGTH_NORMALISED_LOSS_TYPES: tuple[str, ...] = tuple(n for n, loss in LOSSES.items() if "lengths" in loss.reads)
-BATCH_LEVEL_LOSS_TYPES: tuple[str, ...] = tuple(n for n, loss in LOSSES.items() if loss.batch_level)
-
-
 # fmt: off
 SETTINGS: dict[str, Setting] = {
     s.name: s
@@ -336,7 +182,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("tie_strength", "number", "loss", "Tie strength (θ or ν)",
                 "How likely the tie-aware losses find a tie: θ > 1 for rao_kupper, ν > 0 for davidson.",
                 default=None, none_means="the loss's default (θ 2, ν 1: a tie as likely as a win at zero margin)",
-                interval=Interval(0.0, _TIE_CAP, low_open=True),
+                interval=Interval(0.0, TIE_CAP, low_open=True),
                 why="above 100 a tie is 98% likely at zero margin, more than any judge's ties"),
         Setting("discopop_tau", "number", "loss", "DiscoPOP τ",
                 "Temperature of DiscoPOP's blend between logistic and exponential loss; the paper uses 0.05.",
@@ -425,42 +271,3 @@ def editable_settings() -> list[Setting]:
 def defaults() -> dict[str, Any]:
     """Every setting's default (required paths left out)."""
     return {name: s.default for name, s in SETTINGS.items() if s.default is not REQUIRED}
-
-
-def loss_problems(loss_types: list[str], *, label_smoothing: Any, tie_strength: Any) -> list[str]:
-    """What a combination of (valid, known) losses cannot use: ε and θ/ν in each loss's own domain, or unused."""
-    errors = []
-    smoothed = [t for t in loss_types if t in LABEL_SMOOTHING_LOSS_TYPES]
-    if label_smoothing == "auto":
-        if "robust" not in loss_types:
-            errors.append('label_smoothing: "auto" is only for the robust loss')
-    elif label_smoothing != 0 and not smoothed:
-        errors.append(
-            f"label_smoothing: {label_smoothing} has no effect on {', '.join(loss_types)}; "
-            f"it is used by {', '.join(LABEL_SMOOTHING_LOSS_TYPES)}"
-        )
-    else:
-        for name in smoothed:
-            domain = LOSSES[name].label_smoothing
-            if label_smoothing not in domain:
-                hint = " (the paper uses 1e-3)" if name == "exo_pair" else ""
-                errors.append(f"label_smoothing: {name} needs ε in {domain}{hint}, got {label_smoothing}")
-    tie_loss = next((t for t in loss_types if t in TIE_LOSS_TYPES), None)
-    if tie_strength is not None and tie_loss is None:
-        errors.append(f"tie_strength: only used by a tie-aware loss ({', '.join(TIE_LOSS_TYPES)}); remove it")
-    elif tie_strength is not None and tie_strength not in LOSSES[tie_loss].tie_strength:
-        loss = LOSSES[tie_loss]
-        symbol = "θ" if tie_loss == "rao_kupper" else "ν"
-        errors.append(
-            f"tie_strength: {tie_loss} needs {symbol} in {loss.tie_strength}, got {tie_strength} "
-            f"(default {loss.default_tie_strength:g})"
-        )
-    return errors
-
-
-def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)

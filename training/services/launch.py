@@ -14,7 +14,7 @@ from django.db import transaction
 from annotate import selectors as annotate_selectors
 from config.version import code_version
 from training.engine.config import ConfigError, EngineConfig
-from training.engine.settings_schema import TIE_LOSS_TYPES
+from training.engine.loss_table import TIE_LOSS_TYPES
 from training.models import BaseModel, TrainingRun
 from training.presets import MANAGED_FIELDS, PRESETS
 from training.services import RunRejected
