@@ -87,9 +87,16 @@ def setting_field(setting: Setting) -> forms.Field:
 
 
 class RunForm(forms.Form):
-    snapshot = forms.TypedChoiceField(coerce=int, label="Dataset snapshot")
-    base_model = forms.ModelChoiceField(queryset=base_model_list(), empty_label=None)
-    preset = forms.ChoiceField(choices=[(key, preset.label) for key, preset in PRESETS.items()])
+    snapshot = forms.TypedChoiceField(
+        coerce=int, label="Dataset snapshot", help_text="An exported snapshot: its train, test and tie files."
+    )
+    base_model = forms.ModelChoiceField(
+        queryset=base_model_list(), empty_label=None, help_text="A registered model folder; the adapter trains on it."
+    )
+    preset = forms.ChoiceField(
+        choices=[(key, preset.label) for key, preset in PRESETS.items()],
+        help_text="A starting point: it fills in the settings below, which all stay editable.",
+    )
     loss_type = forms.MultipleChoiceField(
         label="Loss types",
         choices=[(name, loss.label) for name, loss in LOSSES.items()],
