@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from training.engine.config import ConfigError, EngineConfig
+from training.engine.loss_table import LOSSES
 from training.engine.settings_schema import GROUPS, SETTINGS, Setting
 
 
@@ -53,6 +54,8 @@ def _value_parser(setting: Setting) -> Callable[[str], Any]:
 
 def _flag_help(setting: Setting) -> str:
     parts = []
+    if setting.kind == "losses":
+        parts.append(f"comma-separated, from {', '.join(LOSSES)}")
     if setting.choices:
         parts.append(f"one of {', '.join(setting.choices)}")
     elif setting.interval is not None:
@@ -67,7 +70,7 @@ def _flag_help(setting: Setting) -> str:
 
 def add_setting_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per engine setting, grouped as on the launch form. Unset flags stay out of the namespace."""
-    groups = {key: parser.add_argument_group(f"{label} settings") for key, label in GROUPS.items()}
+    groups = {key: parser.add_argument_group(f"settings: {label.lower()}") for key, label in GROUPS.items()}
     for setting in SETTINGS.values():
         names = [*setting.aliases, setting.flag]
         common = {"dest": setting.name, "default": argparse.SUPPRESS, "help": _flag_help(setting)}
