@@ -74,6 +74,10 @@ def test_label_smoothing_auto_is_only_for_robust(tiny_model_dir, tmp_path):
     with pytest.raises(ConfigError, match="has no effect on sigmoid"):
         EngineConfig.from_dict(_base(tiny_model_dir, tmp_path, label_smoothing=0.1))
     assert EngineConfig.from_dict(_base(tiny_model_dir, tmp_path, loss_type="robust", label_smoothing="auto"))
+    with pytest.raises(ConfigError, match='"auto" is only for the robust loss'):  # auto may be 0: exo_pair needs > 0
+        EngineConfig.from_dict(
+            _base(tiny_model_dir, tmp_path, loss_type=["robust", "exo_pair"], label_smoothing="auto")
+        )
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ class LossType:
     label_smoothing: Interval | None = None  # ε's domain, for the losses that read it
     tie_strength: Interval | None = None  # θ or ν's domain, for the tie-aware losses
     default_tie_strength: float | None = None
+    tie_symbol: str = ""  # the tie strength's name in the paper
     batch_level: bool = False  # sorts across the batch: only the batch mean is meaningful
 
 
@@ -113,6 +114,7 @@ LOSSES: dict[str, LossType] = {
             needs_ties=True,
             tie_strength=Interval(1.0, TIE_CAP, low_open=True),
             default_tie_strength=2.0,  # with d = 0: (θ − 1)/(θ + 1) = 1/3, wins, losses and ties equally likely
+            tie_symbol="θ",
         ),
         LossType(
             "davidson",
@@ -122,6 +124,7 @@ LOSSES: dict[str, LossType] = {
             needs_ties=True,
             tie_strength=Interval(0.0, TIE_CAP, low_open=True),
             default_tie_strength=1.0,  # with d = 0: ν/(ν + 2) = 1/3
+            tie_symbol="ν",
         ),
         LossType(
             "sft",
@@ -142,8 +145,8 @@ def loss_problems(loss_types: list[str], *, label_smoothing: Any, tie_strength: 
     errors = []
     smoothed = [t for t in loss_types if t in LABEL_SMOOTHING_LOSS_TYPES]
     if label_smoothing == "auto":
-        if "robust" not in loss_types:
-            errors.append('label_smoothing: "auto" is only for the robust loss')
+        if smoothed != ["robust"]:  # auto may resolve to 0, which exo_pair cannot take
+            errors.append('label_smoothing: "auto" is only for the robust loss (and no other smoothed loss)')
     elif label_smoothing != 0 and not smoothed:
         errors.append(
             f"label_smoothing: {label_smoothing} has no effect on {', '.join(loss_types)}; "
@@ -160,9 +163,8 @@ def loss_problems(loss_types: list[str], *, label_smoothing: Any, tie_strength: 
         errors.append(f"tie_strength: only used by a tie-aware loss ({', '.join(TIE_LOSS_TYPES)}); remove it")
     elif tie_strength is not None and tie_strength not in LOSSES[tie_loss].tie_strength:
         loss = LOSSES[tie_loss]
-        symbol = "θ" if tie_loss == "rao_kupper" else "ν"
         errors.append(
-            f"tie_strength: {tie_loss} needs {symbol} in {loss.tie_strength}, got {tie_strength} "
+            f"tie_strength: {tie_loss} needs {loss.tie_symbol} in {loss.tie_strength}, got {tie_strength} "
             f"(default {loss.default_tie_strength:g})"
         )
     return errors
