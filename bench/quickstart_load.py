@@ -29,7 +29,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.review_latency import free_port, wait_until_up  # noqa: E402  (needs the project root on sys.path)
 
 SLUG = "quickstart-load"
 LEAD = "lena"  # seed_demo's lead
@@ -97,30 +98,11 @@ def prepare(n_pairs: int, n_reviewers: int) -> dict:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(port: int, log: Path) -> subprocess.Popen:
     """`runserver` as scripts/demo.sh starts it (the environment already names the data folder and database)."""
     command = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
     with log.open("wb") as out:
         return subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-
-
-async def wait_until_up(client, timeout: float = 60.0) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            await client.get("/accounts/login/")
-            return
-        except httpx.TransportError:
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"the server did not answer within {timeout:.0f} s")
 
 
 def error_kind(call: str, response) -> str:
@@ -231,10 +213,10 @@ async def load(base: str, prepared: dict, args) -> dict:
         **{key: [] for key in ("next_ms", "judgment_ms", "round_trip_ms", "export_s", "refresh_s")},
     }
     limits = httpx.Limits(max_connections=len(prepared["tokens"]) + 2)
+    await wait_until_up(base)
     worker = await start_refresher()
     try:
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60.0) as client:
-            await wait_until_up(client)
             started = time.monotonic()
             stop_at = started + args.seconds
             reviewers = asyncio.gather(*(reviewer(client, token, stop_at, stats) for token in prepared["tokens"]))
