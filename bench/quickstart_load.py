@@ -12,7 +12,8 @@ N reviewers with API tokens through the user service. Each reviewer (an asyncio 
 loops POST /api/v1/campaigns/<slug>/next → POST /api/v1/assignments/<id>/judgment with no pause, for `--seconds`.
 Meanwhile, `--exports` times, spread over the run, lena exports the campaign (POST /api/v1/snapshots, inline below
 EXPORT_INLINE_MAX_JUDGMENTS) and a warm process of its own runs the dashboard refresh (the Celery task's body,
-`refresh_campaign_report`, as the demo's default worker would).
+`refresh_campaign_report`, as the demo's default worker would). With `--import-pairs`, lena also uploads that many
+pairs (POST /api/v1/campaigns/<slug>-more/imports) beside the first export.
 
 Prints per database: round trips/s (a round trip is next + judgment), p50/p95 of the round trip and of each call,
 errors by kind (call, status, start of the message), judgments acknowledged (201) against judgments stored and
@@ -194,14 +195,29 @@ async def refresh(worker: asyncio.subprocess.Process, campaign_id: int, stats: d
         stats["errors"][f"refresh {answer[:60]}"] += 1
 
 
+async def upload(client, lead_token: str, n_pairs: int, stats: dict) -> None:
+    """An import through the API into a campaign of its own: one transaction, reviewers wait for its write lock."""
+    started = time.perf_counter()
+    response = await client.post(
+        f"/api/v1/campaigns/{SLUG}-more/imports",
+        files={"file": ("more.jsonl", import_rows(n_pairs))},
+        headers={"Authorization": f"Token {lead_token}"},
+    )
+    stats["import_during_s"].append(round(time.perf_counter() - started, 2))
+    if response.status_code != 201:
+        stats["errors"][error_kind("import", response)] += 1
+
+
 async def side_work(client, worker, prepared: dict, args, started: float, stats: dict) -> None:
-    """Export and dashboard refresh `args.exports` times, at even spacing inside the run."""
+    """Export and dashboard refresh `args.exports` times, at even spacing inside the run; with `--import-pairs`, an
+    import beside the first of them."""
     for index in range(args.exports):
         delay = started + args.seconds * (index + 1) / (args.exports + 1) - time.monotonic()
         await asyncio.sleep(max(0.0, delay))
-        await asyncio.gather(
-            export(client, prepared["lead_token"], stats), refresh(worker, prepared["campaign_id"], stats)
-        )
+        work = [export(client, prepared["lead_token"], stats), refresh(worker, prepared["campaign_id"], stats)]
+        if index == 0 and args.import_pairs:
+            work.append(upload(client, prepared["lead_token"], args.import_pairs, stats))
+        await asyncio.gather(*work)
 
 
 async def load(base: str, prepared: dict, args) -> dict:
@@ -210,7 +226,7 @@ async def load(base: str, prepared: dict, args) -> dict:
     stats = {
         "errors": Counter(),
         "acknowledged": set(),
-        **{key: [] for key in ("next_ms", "judgment_ms", "round_trip_ms", "export_s", "refresh_s")},
+        **{key: [] for key in ("next_ms", "judgment_ms", "round_trip_ms", "export_s", "refresh_s", "import_during_s")},
     }
     limits = httpx.Limits(max_connections=len(prepared["tokens"]) + 2)
     await wait_until_up(base)
@@ -294,6 +310,7 @@ def measure(args) -> dict:
         **stored(prepared["campaign_id"], stats["acknowledged"]),
         "export_s": stats["export_s"],
         "refresh_s": stats["refresh_s"],
+        "import_during_s": stats["import_during_s"],
         "load_average": [round(load_before[0], 1), round(load_after[0], 1)],
         "cpus": os.cpu_count(),
     }
@@ -336,6 +353,7 @@ ROWS = (
     ("over_overlap", "pairs over overlap"),
     ("export_s", "exports during the load, s"),
     ("refresh_s", "dashboard refreshes during the load, s"),
+    ("import_during_s", "import during the load (--import-pairs), s"),
     ("load_average", "load average before, after"),
 )
 
@@ -362,6 +380,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=40.0, help="seconds of load")
     parser.add_argument("--pairs", type=int, default=9000)
     parser.add_argument("--exports", type=int, default=2, help="exports and dashboard refreshes during the load")
+    parser.add_argument("--import-pairs", type=int, default=0, help="also import this many pairs during the load")
     parser.add_argument("--database-url", help="a PostgreSQL database of its own (dropped and created again)")
     parser.add_argument("--compare", action="store_true", help="SQLite, then PostgreSQL (--database-url or default)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
