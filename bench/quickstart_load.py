@@ -276,6 +276,7 @@ def measure(args) -> dict:
 
     django.setup()
     from django.conf import settings
+    from django.db import connection
 
     prepared = prepare(args.pairs, args.reviewers)
     port = free_port()
@@ -293,7 +294,7 @@ def measure(args) -> dict:
     load_after = os.getloadavg()
     trips = stats["round_trip_ms"]
     return {
-        "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[1],
+        "database": connection.vendor,
         "reviewers": args.reviewers,
         "seconds": round(stats["elapsed_s"], 1),
         "pairs": prepared["pairs"],

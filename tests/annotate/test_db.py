@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 
 from annotate.db import repeatable_read
 from annotate.models import Locale
 from tests.factories import LocaleFactory
 
 
-def _write_from_another_connection(code: str) -> list[BaseException]:
-    """Create a locale in a transaction of its own on another thread (so another connection); returns its failures."""
-    failures: list[BaseException] = []
-
-    def write() -> None:
-        try:
-            with transaction.atomic():
-                Locale.objects.create(code=code, name=code)
-        except BaseException as exc:  # surfaced by the caller
-            failures.append(exc)
-        finally:
-            connections.close_all()
-
-    writer = threading.Thread(target=write)
-    writer.start()
-    writer.join(timeout=60)
-    assert not writer.is_alive()
-    return failures
-
-
 @pytest.mark.django_db(transaction=True)
-def test_a_writer_commits_while_a_long_read_is_open_and_the_read_keeps_its_view():
+def test_a_writer_commits_while_a_long_read_is_open_and_the_read_keeps_its_view(write_elsewhere):
     LocaleFactory(code="en-US")
     with repeatable_read():
         before = set(Locale.objects.values_list("code", flat=True))
-        assert _write_from_another_connection("fr-FR") == []
+        assert write_elsewhere("fr-FR") == []
         during = set(Locale.objects.values_list("code", flat=True))
     after = set(Locale.objects.values_list("code", flat=True))
     assert before == during == {"en-US"}
