@@ -87,7 +87,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Many reviewers writing at once: WAL lets reads run beside the one writer; IMMEDIATE takes the write lock at
     # BEGIN, where the busy timeout (seconds) makes a writer wait its turn (a deferred transaction that read first
     # cannot upgrade and fails at once with "database is locked"). Long reads use annotate.db.repeatable_read().
-    DATABASES["default"]["ENGINE"] = "config.backends.sqlite3"  # Django's, with writers queued fairly (see there)
+    DATABASES["default"]["ENGINE"] = "config.backends.sqlite3"  # Django's, with a fair wait for the lock (see there)
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         timeout=envint("SQLITE_BUSY_TIMEOUT_S", 20),
         transaction_mode="IMMEDIATE",
