@@ -1,0 +1,64 @@
+"""Database ids as pages read them from a path or a query string: whole numbers from 1 to 2**63 − 1.
+
+That range is what a 64-bit primary key holds on PostgreSQL and SQLite alike. A longer number must never reach a
+query: SQLite raises OverflowError and PostgreSQL "out of range", both a 500. So every boundary checks the bound
+first: the `id` path converter (registered in config/urls.py; a number out of range does not match, a 404) and the
+form fields below (a form error, shown on the page or answered as a 400).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+MAX_ID = 2**63 - 1
+
+
+class IdConverter:
+    """`<id:name>` in a route: like `<int:…>`, but only ids a database can hold (1 … 2**63 − 1)."""
+
+    regex = "[0-9]{1,19}"  # 2**63 − 1 has 19 digits; longer numbers do not even reach to_python
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            raise ValueError(f"{value} is not a database id")  # Django reads ValueError as "no match": a 404
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
+
+
+class IdField(forms.IntegerField):
+    """One id typed into a form or given in a query string."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class ModelIdsField(forms.ModelMultipleChoiceField):
+    """Several rows of one model by id: repeated parameters (`?campaigns=1&campaigns=2`, as checkboxes send them)
+    or a comma list (`?campaigns=1,2`). Each value is checked against the id bounds before the database sees it."""
+
+    def clean(self, value: Any) -> QuerySet:
+        values = list(_split(value)) if value not in self.empty_values else value
+        for item in values or []:
+            if not _is_id(item):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": str(item)[:40]}
+                )
+        return super().clean(values)
+
+
+def _split(value: Any) -> Iterable[str]:
+    items = value if isinstance(value, (list, tuple)) else [value]
+    for item in items:
+        yield from (part.strip() for part in str(item).split(",") if part.strip())
+
+
+def _is_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 19 and 1 <= int(text) <= MAX_ID
