@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
 MAX_ID = 2**63 - 1
 
@@ -62,3 +64,15 @@ def _split(value: Any) -> Iterable[str]:
 
 def _is_id(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 19 and 1 <= int(text) <= MAX_ID
+
+
+def read_query(request: HttpRequest, form_class: type[forms.Form]) -> dict[str, Any] | None:
+    """The query string read through `form_class` (ids as `IdField`s), or None when a value is bad: each problem is
+    then added as a `field: message` error message, which the page shows when the view renders it with a 400."""
+    form = form_class(request.GET)
+    if form.is_valid():
+        return form.cleaned_data
+    for field, errors in form.errors.items():
+        for error in errors:
+            messages.error(request, f"{field}: {error}")
+    return None

@@ -9,8 +9,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotate import selectors as annotate_selectors
 from annotate.permissions import lead_required
+from config.ids import read_query
 from training import selectors
-from training.forms import RegisterModelForm, RunForm
+from training.forms import CompareQuery, LaunchQuery, MetricsQuery, RegisterModelForm, RunForm
 from training.presets import DEFAULT_PRESET, PRESETS
 from training.report import compare_rows, report_context
 from training.services import RunRejected, artifacts, base_models, launch, lifecycle
@@ -52,14 +53,11 @@ def run_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Run #{run.id} queued.")
                 return redirect("training:run_detail", run_id=run.id)
         return render(request, "training/run_new.html", {"form": form, "presets": PRESETS}, status=400)
-    initial = {"preset": preset}
-    if request.GET.get("snapshot", "").isdigit():
-        initial["snapshot"] = int(request.GET["snapshot"])
-    if request.GET.get("base_model", "").isdigit():
-        initial["base_model"] = int(request.GET["base_model"])
+    query = read_query(request, LaunchQuery)
+    initial = {"preset": preset, **{key: value for key, value in (query or {}).items() if value is not None}}
     form = RunForm(initial=initial, preset=preset)
     template = "training/_settings_fields.html" if request.htmx else "training/run_new.html"
-    return render(request, template, {"form": form, "presets": PRESETS})
+    return render(request, template, {"form": form, "presets": PRESETS}, status=200 if query is not None else 400)
 
 
 def _run_context(run) -> dict:
@@ -92,8 +90,10 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_GET
 def run_metrics(request: HttpRequest, run_id: int) -> JsonResponse:
     run = selectors.run_get(run_id=run_id)
-    after = request.GET.get("after", "0")
-    return JsonResponse(selectors.run_metric_series(run=run, after=int(after) if after.isdigit() else 0))
+    query = MetricsQuery(request.GET)
+    if not query.is_valid():
+        return JsonResponse({field: list(errors) for field, errors in query.errors.items()}, status=400)
+    return JsonResponse(selectors.run_metric_series(run=run, after=query.cleaned_data["after"] or 0))
 
 
 @lead_required
@@ -138,11 +138,13 @@ def run_adapter(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_GET
 def run_compare(request: HttpRequest) -> HttpResponse:
     runs = list(selectors.run_list().filter(status="succeeded")[:100])
-    ids = [request.GET.get(key, "") for key in ("a", "b")]
-    ids = [int(i) if i.isdigit() else None for i in ids]
+    query = read_query(request, CompareQuery)
+    ids = [(query or {}).get(key) for key in ("a", "b")]
     if ids == [None, None] and len(runs) >= 2:
         ids = [runs[1].id, runs[0].id]
     context = {"runs": runs, "selects": list(zip("ab", ids, strict=True)), "chosen": []}
+    if query is None:
+        return render(request, "training/run_compare.html", context, status=400)
     if None not in ids and "a" in request.GET:
         chosen = [selectors.run_get(run_id=i) for i in ids]
         reports = [report_context(run=run) for run in chosen]
