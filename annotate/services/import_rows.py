@@ -96,8 +96,13 @@ def _native_candidates(value: Any) -> list[CandidateRow]:
 def _trl_candidates(data: dict[str, Any]) -> tuple[list[CandidateRow], dict[str, str]]:
     chosen = _completion_text(data.get("chosen"), "chosen")
     rejected = _completion_text(data.get("rejected"), "rejected")
-    candidates = [CandidateRow(_neutral_id(chosen), chosen), CandidateRow(_neutral_id(rejected), rejected)]
-    label = {"chosen": candidates[0].external_id, "rejected": candidates[1].external_id}
+    label = {"chosen": _neutral_id(chosen), "rejected": _neutral_id(rejected)}
+    # Created in the order of their neutral ids, not chosen-first: database ids and the comparison's A/B sides
+    # must say nothing about the label.
+    candidates = sorted(
+        (CandidateRow(label["chosen"], chosen), CandidateRow(label["rejected"], rejected)),
+        key=lambda candidate: candidate.external_id,
+    )
     return candidates, label
 
 
