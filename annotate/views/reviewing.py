@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from annotate import review_selectors
+from annotate.forms import JudgmentForm, form_errors
 from annotate.models import Assignment, Campaign, Strength
 from annotate.permissions import reviewer_required
 from annotate.services.assignment import assign_next_pair, has_work, live_lease, skip_assignment
@@ -127,14 +128,17 @@ def review_submit(request: HttpRequest, slug: str, assignment_id: int) -> HttpRe
     campaign = _campaign_or_404(request, slug)
     assignment = _own_assignment_or_404(request, campaign, assignment_id)
     ratings = _ratings_from(request.POST, campaign.rubric.criteria)
+    form = JudgmentForm(request.POST)
     try:
+        if not form.is_valid():  # the shape first (text, numbers); the service checks the meaning
+            raise JudgmentInvalid(form_errors(form))
         submit_judgment(
             assignment=assignment,
             choice=request.POST.get("choice", ""),
             strength=request.POST.get("strength", ""),
             ratings=ratings,
-            critique=request.POST.get("critique", ""),
-            time_taken_ms=_int(request.POST.get("time_taken_ms")),
+            critique=form.cleaned_data["critique"],
+            time_taken_ms=form.cleaned_data["time_taken_ms"] or 0,
         )
     except JudgmentInvalid as invalid:
         submitted = {**request.POST.dict(), "ratings": ratings}
@@ -183,10 +187,3 @@ def review_undo(request: HttpRequest, slug: str) -> HttpResponse:
     return _render(
         request, campaign, assignment, submitted=previous, notice="Judgment taken back: change it and submit again."
     )
-
-
-def _int(value: str | None) -> int:
-    try:
-        return max(0, int(value or 0))
-    except ValueError:
-        return 0
