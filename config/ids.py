@@ -47,23 +47,38 @@ class ModelIdsField(forms.ModelMultipleChoiceField):
     or a comma list (`?campaigns=1,2`). Each value is checked against the id bounds before the database sees it."""
 
     def clean(self, value: Any) -> QuerySet:
-        values = list(_split(value)) if value not in self.empty_values else value
-        for item in values or []:
-            if not _is_id(item):
-                raise ValidationError(
-                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": str(item)[:40]}
-                )
-        return super().clean(values)
+        if value in self.empty_values:
+            return super().clean(value)
+        try:
+            ids = parse_ids(value)
+        except InvalidId as bad:
+            raise ValidationError(
+                self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": bad.text}
+            ) from None
+        return super().clean([str(pk) for pk in ids])
 
 
-def _split(value: Any) -> Iterable[str]:
-    items = value if isinstance(value, (list, tuple)) else [value]
+class InvalidId(ValueError):
+    def __init__(self, text: str) -> None:
+        self.text = text[:40]  # quoted back in messages: a 400-digit value is cut short
+        super().__init__(f"“{self.text}” is not an id")
+
+
+def parse_ids(value: str | Iterable[str]) -> list[int]:
+    """Ids from a comma list or repeated parameters (`"3,5"`, `["3", "5"]`, `["3,5", "8"]`), in order without
+    repeats; InvalidId for the first part that is not a whole number from 1 to MAX_ID."""
+    items = [value] if isinstance(value, str) else value
+    ids: list[int] = []
     for item in items:
-        yield from (part.strip() for part in str(item).split(",") if part.strip())
-
-
-def _is_id(text: str) -> bool:
-    return text.isascii() and text.isdigit() and len(text) <= 19 and 1 <= int(text) <= MAX_ID
+        for part in str(item).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not (part.isascii() and part.isdigit() and len(part) <= 19 and 1 <= int(part) <= MAX_ID):
+                raise InvalidId(part)
+            if int(part) not in ids:
+                ids.append(int(part))
+    return ids
 
 
 def read_query(request: HttpRequest, form_class: type[forms.Form]) -> dict[str, Any] | None:

@@ -6,7 +6,7 @@ import pytest
 from django import forms
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from config.ids import MAX_ID, IdConverter, IdField
+from config.ids import MAX_ID, IdConverter, IdField, InvalidId, parse_ids
 
 HUGE = "9" * 400
 
@@ -76,3 +76,18 @@ def test_the_form_field_names_a_value_that_is_no_id(text):
 
 def test_the_form_field_takes_an_id_or_nothing():
     assert _Query({"run": str(MAX_ID)}).is_valid() and _Query({}).is_valid()
+
+
+@pytest.mark.parametrize(
+    ("value", "ids"),
+    [("3,5", [3, 5]), (["3", "5"], [3, 5]), (["3,5", " 8 ", "3"], [3, 5, 8]), ("", []), (f"{MAX_ID}", [MAX_ID])],
+)
+def test_id_lists_come_as_comma_lists_or_repeated_parameters(value, ids):
+    assert parse_ids(value) == ids
+
+
+@pytest.mark.parametrize("value", [HUGE, f"1,{HUGE}", "0", "-1", "1e400", "abc", "٣"])
+def test_an_id_list_names_its_first_bad_part_cut_short(value):
+    with pytest.raises(InvalidId) as refused:
+        parse_ids(value)
+    assert len(refused.value.text) <= 40 and refused.value.text in value

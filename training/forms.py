@@ -76,13 +76,6 @@ class LaunchQuery(forms.Form):
     base_model = IdField(required=False)
 
 
-class CompareQuery(forms.Form):
-    """`/training/compare?a=&b=`: the two runs to put side by side."""
-
-    a = IdField(required=False)
-    b = IdField(required=False)
-
-
 class MetricsQuery(forms.Form):
     """`/training/runs/<id>/metrics?after=`: the last step the chart already holds."""
 

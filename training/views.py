@@ -11,7 +11,7 @@ from annotate import selectors as annotate_selectors
 from annotate.permissions import lead_required
 from config.ids import read_query
 from training import selectors
-from training.forms import CompareQuery, LaunchQuery, MetricsQuery, RegisterModelForm, RunForm
+from training.forms import LaunchQuery, MetricsQuery, RegisterModelForm, RunForm
 from training.presets import DEFAULT_PRESET, PRESETS
 from training.report import compare_rows, report_context
 from training.services import RunRejected, artifacts, base_models, launch, lifecycle
@@ -138,13 +138,11 @@ def run_adapter(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_GET
 def run_compare(request: HttpRequest) -> HttpResponse:
     runs = list(selectors.run_list().filter(status="succeeded")[:100])
-    query = read_query(request, CompareQuery)
-    ids = [(query or {}).get(key) for key in ("a", "b")]
+    ids = [request.GET.get(key, "") for key in ("a", "b")]
+    ids = [int(i) if i.isdigit() else None for i in ids]
     if ids == [None, None] and len(runs) >= 2:
         ids = [runs[1].id, runs[0].id]
     context = {"runs": runs, "selects": list(zip("ab", ids, strict=True)), "chosen": []}
-    if query is None:
-        return render(request, "training/run_compare.html", context, status=400)
     if None not in ids and "a" in request.GET:
         chosen = [selectors.run_get(run_id=i) for i in ids]
         reports = [report_context(run=run) for run in chosen]

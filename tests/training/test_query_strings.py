@@ -21,15 +21,6 @@ def run(make_snapshot):
 
 
 @pytest.mark.parametrize("value", BAD)
-@pytest.mark.parametrize("key", ["a", "b"])
-def test_compare_names_a_run_id_that_cannot_be_one(client_for, lena, run, key, value):
-    query = {"a": str(run.id), "b": str(run.id), key: value}
-    response = client_for(lena).get(reverse("training:run_compare"), query)
-    assert response.status_code == 400 and f"{key}: " in response.content.decode()
-    assert b"Compare runs" in response.content  # the page itself, to pick again
-
-
-@pytest.mark.parametrize("value", BAD)
 @pytest.mark.parametrize("key", ["snapshot", "base_model"])
 def test_the_launch_form_names_a_preselected_id_that_cannot_be_one(client_for, lena, make_snapshot, key, value):
     make_snapshot()
