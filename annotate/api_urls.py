@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from annotate.api import exports, importing, reviewing
+from annotate.api import exports, importing, reviewing, tokens
 
 urlpatterns = [
     path("campaigns/<slug:slug>/imports", importing.campaign_import, name="api_campaign_import"),
@@ -12,4 +12,7 @@ urlpatterns = [
     path("snapshots/<id:snapshot_id>", exports.snapshot_detail, name="api_snapshot_detail"),
     path("snapshots/<id:snapshot_id>/files/<path:name>", exports.snapshot_file, name="api_snapshot_file"),
     path("export-jobs/<id:job_id>", exports.export_job_detail, name="api_export_job"),
+    path("tokens", tokens.tokens, name="api_tokens"),
+    path("tokens/<str:prefix>", tokens.token_detail, name="api_token_detail"),
+    path("tokens/<str:prefix>/rotate", tokens.token_rotate, name="api_token_rotate"),
 ]

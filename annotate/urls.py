@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from annotate.views import dashboard, escalations, exports, home, importing, reviewing
+from annotate.views import accounts, dashboard, escalations, exports, home, importing, reviewing
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -24,4 +24,8 @@ urlpatterns = [
     path("exports/jobs/<id:job_id>/", exports.export_job, name="export_job"),
     path("exports/<id:snapshot_id>/", exports.export_detail, name="export_detail"),
     path("exports/<id:snapshot_id>/files/<path:name>", exports.export_file, name="export_file"),
+    path("account/tokens/", accounts.account_tokens, name="account_tokens"),
+    path("account/tokens/new", accounts.account_token_create, name="account_token_create"),
+    path("account/tokens/<str:prefix>/rotate", accounts.account_token_rotate, name="account_token_rotate"),
+    path("account/tokens/<str:prefix>/revoke", accounts.account_token_revoke, name="account_token_revoke"),
 ]

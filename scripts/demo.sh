@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 $PY manage.py migrate --noinput
+# DEBUG is off: WhiteNoise serves htmx and the CSS from staticfiles/ (hashed, compressed names).
+$PY manage.py collectstatic --noinput --verbosity 0
 $PY manage.py seed_demo
 for command in $($PY manage.py help --commands | grep '^seed_demo_'); do $PY manage.py "$command"; done
 # Training has its own worker (concurrency 1), so a long run never holds up dashboard refreshes on the default queue.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -14,6 +15,17 @@ def _person(username: str, role: str, locales: tuple[str, ...] = ("en-US",)):
     for code in locales:
         QualificationFactory(reviewer=user, locale=LocaleFactory(code=code))
     return user
+
+
+def pytest_configure() -> None:
+    """Tests must pass without `collectstatic`: plain static storage (unhashed names) and WhiteNoise reading the
+    source folders, instead of the manifest the demo and production build."""
+    django_settings.STORAGES = {
+        **django_settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    django_settings.WHITENOISE_USE_FINDERS = True
+    django_settings.STATIC_ROOT = None  # nothing collected: WhiteNoise would warn about a missing folder
 
 
 @pytest.fixture(autouse=True)

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotate.models import Assignment, Judgment, Outcome
 from annotate.review_selectors import side_id
+from annotate.services.tokens import api_token_create
 from tests.annotate.review_helpers import campaign_with_pairs, rubric_with
 
 pytestmark = pytest.mark.django_db
@@ -132,8 +132,7 @@ def test_an_expired_lease_whose_pair_filled_up_answers_409(api_for, alice, bob, 
 def test_token_auth_works_and_anonymous_is_refused(alice, campaign):
     client = APIClient()
     assert client.post(next_url(campaign)).status_code in (401, 403)
-    token = Token.objects.create(user=alice)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=alice)}")
     assert client.post(next_url(campaign)).status_code == 200
 
 

@@ -1,0 +1,503 @@
+"""Win rates, Bradley–Terry and Rao–Kupper rankings of models from pairwise judgments, with bootstrap intervals.
+
+Pure numpy/scipy (no Django): judgments come in as `Judgment` dataclasses, results go out as dataclasses.
+
+Conventions (checked against evalica, the LLMFAO reference scores and the AlpacaEval leaderboard in the tests):
+
+- A judgment credits model_a with c = 1 (a better), 0 (b better) or 1/2 (tie), and model_b with 1 - c — ties count
+  half a win to each side, as in AlpacaEval and Chatbot Arena. `both_bad` says neither answer is acceptable, not
+  which is better: it is counted and reported apart and enters no rate and no fit. (Chatbot Arena folds "tie
+  (bothbad)" into ties; we keep it out so the win rate and the ranking read the same judgments.)
+- Intervals are percentile bootstrap intervals over *prompts*: all judgments of one prompt are resampled together,
+  since several reviewers judging the same pair, or several models answering the same prompt, are not independent.
+  Every bootstrap takes a seed and draws from its own `numpy.random.Generator`, so the same seed gives the same
+  interval.
+- Ratings are on the Elo scale of Chatbot Arena: 400 / ln 10 rating points per unit of log-strength, so a model
+  rated 400 points above another beats it with odds 10 : 1; the baseline sits at 1000 (without one, the mean).
+
+The Bradley–Terry maximum-likelihood estimate exists only when, for every split of the models into two groups,
+each group got some credit (a win or a tie) against the other — equivalently, the directed graph with an edge
+i → j whenever i got credit against j is strongly connected (Hunter 2004, assumption 1). Otherwise some score runs
+off to 0 or infinity (a model that never won nor tied, or groups of models that never met). We refuse such data
+with a `RankingError` naming the models, unless the caller asks for a prior: `prior` pseudo-ties between every two
+models, which keeps every score finite and pulls them slightly together (0.01 is a good choice for small
+campaigns). A bootstrap resample can fall apart this way even when the full data does not; such resamples are fit
+with the prior raised to `RESAMPLE_PRIOR` and counted in the result, so nothing is hidden.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+from scipy.sparse.csgraph import connected_components
+
+# Rating points per unit of natural-log strength: 400 points = a factor of 10 in strength (Chatbot Arena's scale).
+RATING_SCALE = 400 / math.log(10)
+RATING_ANCHOR = 1000.0
+# Pseudo-ties per pair of models for bootstrap resamples whose comparison graph is not strongly connected.
+RESAMPLE_PRIOR = 0.01
+# MM converges linearly; LLMFAO's 59 models need 75 iterations to 1e-10, so this only stops a runaway.
+MAX_ITERATIONS = 100_000
+
+
+class RankingError(ValueError):
+    """The judgments cannot give the asked-for statistic (e.g. the maximum-likelihood scores do not exist)."""
+
+
+class Outcome(StrEnum):
+    """Which answer a judgment prefers."""
+
+    A = "a"
+    B = "b"
+    TIE = "tie"
+    BOTH_BAD = "both_bad"
+
+
+# Credit to model_a per outcome; model_b gets 1 - credit. The one place outcomes become numbers.
+_CREDIT_TO_A = {Outcome.A: 1.0, Outcome.B: 0.0, Outcome.TIE: 0.5}
+
+
+@dataclass(frozen=True, slots=True)
+class Judgment:
+    """One comparison of two models' answers to one prompt; `outcome` may be given as its string value ("a")."""
+
+    prompt_id: Hashable
+    model_a: str
+    model_b: str
+    outcome: Outcome
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "outcome", Outcome(self.outcome))
+        if self.model_a == self.model_b:
+            raise ValueError(f"prompt {self.prompt_id!r}: model_a and model_b are both {self.model_a!r}")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A bootstrap percentile interval (95% unless asked otherwise)."""
+
+    low: float
+    high: float
+
+    @property
+    def width(self) -> float:
+        return self.high - self.low
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    """Judgments as arrays: model indices, credit to the first model, prompt indices (both-bad ones dropped)."""
+
+    models: tuple[str, ...]
+    first: np.ndarray
+    second: np.ndarray
+    credit: np.ndarray
+    prompt: np.ndarray
+    n_prompts: int
+    both_bad: int
+
+    def credit_matrix(self, weights: np.ndarray | None = None) -> np.ndarray:
+        """(K, K) credit W[i, j] that model i got against model j; the judgments weighted by `weights`."""
+        k = len(self.models)
+        w = np.ones(len(self.credit)) if weights is None else weights
+        return (
+            np.bincount(self.first * k + self.second, w * self.credit, minlength=k * k)
+            + np.bincount(self.second * k + self.first, w * (1 - self.credit), minlength=k * k)
+        ).reshape(k, k)
+
+
+def _encode(judgments: Iterable[Judgment]) -> _Encoded:
+    judgments = list(judgments)
+    models = tuple(sorted({j.model_a for j in judgments} | {j.model_b for j in judgments}))
+    index = {model: i for i, model in enumerate(models)}
+    rated = [j for j in judgments if j.outcome != Outcome.BOTH_BAD]
+    prompts: dict[Hashable, int] = {}
+    return _Encoded(
+        models=models,
+        first=np.array([index[j.model_a] for j in rated], dtype=np.int64),
+        second=np.array([index[j.model_b] for j in rated], dtype=np.int64),
+        credit=np.array([_CREDIT_TO_A[j.outcome] for j in rated], dtype=np.float64),
+        prompt=np.array([prompts.setdefault(j.prompt_id, len(prompts)) for j in rated], dtype=np.int64),
+        n_prompts=len(prompts),
+        both_bad=len(judgments) - len(rated),
+    )
+
+
+def _bootstrap(
+    statistic: Callable[[np.ndarray], np.ndarray], n_prompts: int, *, resamples: int, seed: int
+) -> np.ndarray:
+    """(resamples, …) statistic of `resamples` draws of prompt multiplicities (prompts drawn with replacement)."""
+    rng = np.random.default_rng(seed)
+    return np.array(
+        [statistic(np.bincount(rng.integers(0, n_prompts, n_prompts), minlength=n_prompts)) for _ in range(resamples)]
+    )
+
+
+def _percentile_interval(samples: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    tail = 50 * (1 - confidence)
+    low, high = np.nanpercentile(samples, [tail, 100 - tail], axis=0)
+    return low, high
+
+
+# --- win rate ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WinRate:
+    """Head-to-head result of `model` against `opponent`; `rate` is None when they never met (ties excluded)."""
+
+    model: str
+    opponent: str
+    wins: int
+    losses: int
+    ties: int
+    both_bad: int
+    rate: float | None
+    interval: Interval | None
+
+    @property
+    def judgments(self) -> int:
+        return self.wins + self.losses + self.ties + self.both_bad
+
+
+def win_rate(
+    judgments: Iterable[Judgment],
+    *,
+    model: str,
+    opponent: str,
+    resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> WinRate:
+    """Win rate of `model` over `opponent`, ties counting half, with a bootstrap interval over prompts.
+
+        rate = (wins + ties / 2) / (wins + losses + ties)
+
+    Only judgments of this pair count; both-bad ones are reported apart and stay out of the rate. The interval
+    resamples the pair's prompts; a resample without any rated judgment (possible with very few prompts) is left
+    out of the percentiles.
+    """
+    if model == opponent:
+        raise ValueError(f"opponent: {opponent!r} is the model itself")
+    pair = {model, opponent}
+    both = [j for j in judgments if {j.model_a, j.model_b} == pair]
+    data = _encode(both)
+    if not len(data.credit):
+        return WinRate(model, opponent, 0, 0, 0, data.both_bad, None, None)
+    # Credit is to each judgment's model_a; turn it into credit to `model` whichever side it was on.
+    mine = np.where(data.first == data.models.index(model), data.credit, 1 - data.credit)
+    wins, ties = int(np.sum(mine == 1)), int(np.sum(mine == 0.5))
+    credit = np.bincount(data.prompt, mine, minlength=data.n_prompts)
+    count = np.bincount(data.prompt, minlength=data.n_prompts).astype(np.float64)
+
+    def resampled_rate(multiplicity: np.ndarray) -> np.ndarray:
+        total = multiplicity @ count
+        return np.array(multiplicity @ credit / total if total else np.nan)
+
+    low, high = _percentile_interval(
+        _bootstrap(resampled_rate, data.n_prompts, resamples=resamples, seed=seed), confidence
+    )
+    return WinRate(
+        model=model,
+        opponent=opponent,
+        wins=wins,
+        losses=len(mine) - wins - ties,
+        ties=ties,
+        both_bad=data.both_bad,
+        rate=float(mine.sum() / len(mine)),
+        interval=Interval(float(low), float(high)),
+    )
+
+
+@dataclass(frozen=True)
+class WinRateMatrix:
+    """rates[i, j]: win rate of models[i] over models[j] (ties half, both-bad out); nan where they never met."""
+
+    models: tuple[str, ...]
+    rates: np.ndarray
+    counts: np.ndarray
+
+
+def win_rate_matrix(judgments: Iterable[Judgment]) -> WinRateMatrix:
+    """Every head-to-head win rate at once: rates = W / (W + Wᵀ), W[i, j] the credit of i against j."""
+    data = _encode(judgments)
+    credit = data.credit_matrix()
+    counts = credit + credit.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rates = np.where(counts > 0, credit / counts, np.nan)
+    return WinRateMatrix(models=data.models, rates=rates, counts=counts)
+
+
+# --- Bradley–Terry -------------------------------------------------------------------------------------------------
+
+
+def _identifiable(credit: np.ndarray) -> bool:
+    """Whether the graph with an edge i → j wherever i got credit against j is strongly connected."""
+    return connected_components(credit > 0, directed=True, connection="strong")[0] <= 1
+
+
+def _check_identifiable(credit: np.ndarray, models: Sequence[str], *, ties_count: bool = True) -> None:
+    """Raise a RankingError naming the models unless every split of the models got credit both ways.
+
+    `credit` holds wins and ties for Bradley–Terry; for Rao–Kupper (ties_count=False) only wins, since there a
+    model that never lost fits perfectly with θ → ∞.
+    """
+    if _identifiable(credit):
+        return
+    n_groups, group = connected_components(credit > 0, directed=True, connection="strong")
+    got = credit.sum(axis=1)
+    gave = credit.sum(axis=0)
+    nor_tied = " nor tied" if ties_count else ""
+    if (got == 0).any():
+        names = ", ".join(m for m, g in zip(models, got, strict=True) if g == 0)
+        problem = f"never won{nor_tied}: {names}"
+    elif (gave == 0).any():
+        names = ", ".join(m for m, g in zip(models, gave, strict=True) if g == 0)
+        problem = f"never lost{nor_tied}: {names}"
+    else:
+        groups = [[m for m, g in zip(models, group, strict=True) if g == label] for label in range(n_groups)]
+        problem = "groups that never met or where one won every comparison: " + " | ".join(", ".join(g) for g in groups)
+    remedy = "pass a prior > 0" if ties_count else "use bradley_terry"
+    raise RankingError(f"the maximum-likelihood scores do not exist, models {problem}; {remedy}")
+
+
+def _with_prior(credit: np.ndarray, prior: float) -> np.ndarray:
+    """Add `prior` pseudo-ties between every two models (half a win to each side)."""
+    return credit + prior / 2 * (1 - np.eye(len(credit)))
+
+
+def _bradley_terry_mm(
+    credit: np.ndarray, start: np.ndarray, *, tolerance: float, max_iterations: int
+) -> tuple[np.ndarray, int]:
+    """Hunter's (2004) MM iteration for Bradley–Terry on a (K, K) credit matrix, scores normalised to sum 1.
+
+        p_i ← W_i / Σ_j N_ij / (p_i + p_j),   W_i = Σ_j W_ij,  N_ij = W_ij + W_ji
+
+    maximises Σ_ij W_ij ln(p_i / (p_i + p_j)); it stops when no score moves by `tolerance` or more.
+    """
+    totals = credit + credit.T
+    got = credit.sum(axis=1)
+    scores = start / start.sum()
+    for iteration in range(1, max_iterations + 1):
+        updated = got / (totals / (scores[:, None] + scores[None, :])).sum(axis=1)
+        updated /= updated.sum()
+        if np.max(np.abs(updated - scores)) < tolerance:
+            return updated, iteration
+        scores = updated
+    raise RankingError(f"Bradley–Terry did not converge to {tolerance} in {max_iterations} iterations")
+
+
+@dataclass(frozen=True)
+class BradleyTerry:
+    """Bradley–Terry strengths: P(i beats j) = scores[i] / (scores[i] + scores[j]), scores summing to 1."""
+
+    models: tuple[str, ...]
+    scores: np.ndarray
+    iterations: int
+    prior: float
+
+    def ratings(self, baseline: str | None = None) -> np.ndarray:
+        """Elo-scale ratings, 1000 + RATING_SCALE · (ln p_i − ln p_baseline) (without a baseline: − mean ln p)."""
+        return _ratings(self.scores, None if baseline is None else _model_index(self.models, baseline))
+
+
+def _model_index(models: Sequence[str], model: str) -> int:
+    try:
+        return models.index(model)
+    except ValueError:
+        raise RankingError(f"baseline: {model!r} is not among the judged models") from None
+
+
+def _ratings(scores: np.ndarray, baseline: int | None) -> np.ndarray:
+    strength = np.log(scores)
+    anchor = strength.mean() if baseline is None else strength[baseline]
+    return RATING_ANCHOR + RATING_SCALE * (strength - anchor)
+
+
+def bradley_terry(
+    judgments: Iterable[Judgment], *, prior: float = 0.0, tolerance: float = 1e-10, max_iterations: int = MAX_ITERATIONS
+) -> BradleyTerry:
+    """Maximum-likelihood Bradley–Terry scores of every judged model, ties counting half a win to each side.
+
+    Raises RankingError when the scores do not exist (see the module docstring) and `prior` is 0.
+    """
+    data = _encode(judgments)
+    return _fit_bradley_terry(data.credit_matrix(), data.models, prior, tolerance, max_iterations)
+
+
+def _fit_bradley_terry(
+    credit: np.ndarray, models: tuple[str, ...], prior: float, tolerance: float, max_iterations: int
+) -> BradleyTerry:
+    if prior > 0:
+        credit = _with_prior(credit, prior)
+    _check_identifiable(credit, models)
+    scores, iterations = _bradley_terry_mm(
+        credit, np.ones(len(models)), tolerance=tolerance, max_iterations=max_iterations
+    )
+    return BradleyTerry(models=models, scores=scores, iterations=iterations, prior=prior)
+
+
+@dataclass(frozen=True)
+class RankedModel:
+    """One model's place; `judgments` counts its rated judgments (both-bad ones excluded)."""
+
+    model: str
+    score: float
+    rating: float
+    rating_interval: Interval
+    judgments: int
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Models by descending score; `regularised_resamples` were fit with RESAMPLE_PRIOR (see module docstring)."""
+
+    models: tuple[RankedModel, ...]
+    baseline: str | None
+    both_bad: int
+    resamples: int
+    regularised_resamples: int
+
+
+def rank(
+    judgments: Iterable[Judgment],
+    *,
+    baseline: str | None = None,
+    prior: float = 0.0,
+    resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    tolerance: float = 1e-10,
+) -> Ranking:
+    """Bradley–Terry scores and Elo-scale ratings with bootstrap intervals over prompts (Chatbot Arena style).
+
+    Each resample draws the prompts with replacement, refits Bradley–Terry (warm-started from the full fit) and
+    anchors its ratings the same way (baseline at 1000, or their mean); the interval is the percentile interval of
+    a model's rating over the resamples, so the baseline's own interval is [1000, 1000].
+    """
+    data = _encode(judgments)
+    fit = _fit_bradley_terry(data.credit_matrix(), data.models, prior, tolerance, MAX_ITERATIONS)
+    anchor = None if baseline is None else _model_index(data.models, baseline)
+    regularised = 0
+
+    def resampled_ratings(multiplicity: np.ndarray) -> np.ndarray:
+        nonlocal regularised
+        credit = data.credit_matrix(multiplicity[data.prompt].astype(np.float64))
+        if prior > 0:
+            credit = _with_prior(credit, prior)
+        elif not _identifiable(credit):
+            regularised += 1
+            credit = _with_prior(credit, RESAMPLE_PRIOR)
+        scores, _ = _bradley_terry_mm(credit, fit.scores, tolerance=tolerance, max_iterations=MAX_ITERATIONS)
+        return _ratings(scores, anchor)
+
+    low, high = _percentile_interval(
+        _bootstrap(resampled_ratings, data.n_prompts, resamples=resamples, seed=seed), confidence
+    )
+    ratings = _ratings(fit.scores, anchor)
+    appearances = np.bincount(np.concatenate([data.first, data.second]), minlength=len(data.models))
+    ranked = [
+        RankedModel(
+            model=model,
+            score=float(fit.scores[i]),
+            rating=float(ratings[i]),
+            rating_interval=Interval(float(low[i]), float(high[i])),
+            judgments=int(appearances[i]),
+        )
+        for i, model in enumerate(data.models)
+    ]
+    ranked.sort(key=lambda r: -r.score)
+    return Ranking(
+        models=tuple(ranked),
+        baseline=baseline,
+        both_bad=data.both_bad,
+        resamples=resamples,
+        regularised_resamples=regularised,
+    )
+
+
+# --- Rao–Kupper ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RaoKupper:
+    """Rao–Kupper strengths (summing to 1) and tie parameter θ ≥ 1:
+
+    P(i beats j) = p_i / (p_i + θ p_j),   P(tie) = (θ² − 1) p_i p_j / ((p_i + θ p_j)(p_j + θ p_i)).
+    """
+
+    models: tuple[str, ...]
+    scores: np.ndarray
+    theta: float
+    iterations: int
+
+
+def rao_kupper(
+    judgments: Iterable[Judgment], *, tolerance: float = 1e-10, max_iterations: int = MAX_ITERATIONS
+) -> RaoKupper:
+    """Maximum-likelihood Rao–Kupper fit, a Bradley–Terry model in which a tie is an outcome of its own.
+
+    Hunter's (2004) MM cycle, with W_ij the wins of i over j, T_ij = T_ji the ties between them, A = W + T, and
+    T the number of ties:
+
+        p_i ← (Σ_j W_ij + T_ij) / Σ_j [A_ij / (p_i + θ p_j) + θ A_ji / (p_j + θ p_i)]
+        θ   ← T / C + sqrt(1 + (T / C)²),   C = Σ_ij A_ij p_j / (p_i + θ p_j)
+
+    until neither the scores nor θ move by `tolerance`. Without ties θ = 1 and the fit is Bradley–Terry on the wins.
+    The estimate exists only when the *wins* alone connect every split of the models both ways (ties do not
+    suffice, unlike in `bradley_terry`); otherwise RankingError.
+    """
+    data = _encode(judgments)
+    decisive = data.credit != 0.5
+    wins = data.credit_matrix(decisive.astype(np.float64))
+    ties = 2 * data.credit_matrix((~decisive).astype(np.float64))
+    both = wins + ties
+    if not decisive.any():
+        raise RankingError("every rated judgment is a tie: the tie parameter θ has no finite estimate")
+    _check_identifiable(wins, data.models, ties_count=False)
+    n_ties = ties.sum() / 2
+    got = both.sum(axis=1)
+    scores, theta = np.full(len(data.models), 1 / len(data.models)), 1.5
+    for iteration in range(1, max_iterations + 1):
+        forward = scores[:, None] + theta * scores[None, :]  # p_i + θ p_j
+        updated = got / (both / forward + theta * both.T / forward.T).sum(axis=1)
+        updated /= updated.sum()
+        ratio = n_ties / (both * updated[None, :] / (updated[:, None] + theta * updated[None, :])).sum()
+        theta_updated = ratio + math.sqrt(1 + ratio**2)
+        if np.max(np.abs(updated - scores)) < tolerance and abs(theta_updated - theta) < tolerance:
+            return RaoKupper(models=data.models, scores=updated, theta=theta_updated, iterations=iteration)
+        scores, theta = updated, theta_updated
+    raise RankingError(f"Rao–Kupper did not converge to {tolerance} in {max_iterations} iterations")
+
+
+# --- how many more judgments ---------------------------------------------------------------------------------------
+
+
+def judgments_to_separate(
+    *, estimate_a: float, interval_a: Interval, estimate_b: float, interval_b: Interval, judgments: int
+) -> int | None:
+    """How many judgments beyond `judgments` would make two overlapping intervals stop overlapping.
+
+    A rough planning figure, not a power analysis: it assumes the estimates stay where they are and each interval
+    shrinks like 1 / sqrt(n), the new judgments being spread like the old ones. With h_a, h_b the half-widths that
+    face each other (the higher estimate's lower half, the lower estimate's upper half) and gap = |a − b|:
+
+        (h_a + h_b) · sqrt(n / n') ≤ gap   ⇔   n' ≥ n · ((h_a + h_b) / gap)²
+
+    Returns 0 when the intervals are already apart and None when the estimates are equal (no n separates them).
+    For a win rate against parity pass estimate_b = 0.5 and interval_b = Interval(0.5, 0.5).
+    """
+    (high, high_interval), (low, low_interval) = sorted(
+        [(estimate_a, interval_a), (estimate_b, interval_b)], key=lambda pair: -pair[0]
+    )
+    if high_interval.low > low_interval.high:
+        return 0
+    gap = high - low
+    if gap <= 0:
+        return None
+    facing = (high - high_interval.low) + (low_interval.high - low)
+    return max(0, math.ceil(judgments * (facing / gap) ** 2) - judgments)
