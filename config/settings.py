@@ -199,7 +199,12 @@ else:
     # Above the longest training run, so Redis never re-delivers a run that is still going.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 7 * 24 * 3600)}
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ROUTES = {"training.tasks.*": {"queue": "training"}}
+# The queue training workers consume (`celery -A config worker -Q training -c 1`); they announce themselves on it.
+TRAINING_QUEUE = os.environ.get("TRAINING_QUEUE", "training")
+CELERY_TASK_ROUTES = {
+    "training.tasks.sweep_lost_runs": {"queue": "celery"},  # never behind a long run on the training queue
+    "training.tasks.*": {"queue": TRAINING_QUEUE},
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
@@ -209,10 +214,20 @@ EXPORT_INLINE_MAX_JUDGMENTS = envint("EXPORT_INLINE_MAX_JUDGMENTS", 20_000)
 EXPORT_PROGRESS_INTERVAL_S = float(os.environ.get("EXPORT_PROGRESS_INTERVAL_S", 0.5))
 
 # Training runs: a worker beats every TRAINING_HEARTBEAT_S seconds; a running run silent for longer than
-# TRAINING_STALE_AFTER_S is shown as failed ("worker lost") and can be resumed from its last checkpoint.
-TRAINING_HEARTBEAT_S = float(os.environ.get("TRAINING_HEARTBEAT_S", 10))
-TRAINING_STALE_AFTER_S = float(os.environ.get("TRAINING_STALE_AFTER_S", 120))
+# TRAINING_STALE_AFTER_S is shown as lost at once, recorded as failed ("worker lost") by the sweep that Celery beat
+# runs every TRAINING_SWEEP_EVERY_S seconds, and can be resumed from its last checkpoint.
+TRAINING_HEARTBEAT_S = float(os.environ.get("TRAINING_HEARTBEAT_S", 5))
+TRAINING_STALE_AFTER_S = float(os.environ.get("TRAINING_STALE_AFTER_S", 30))
+TRAINING_SWEEP_EVERY_S = float(os.environ.get("TRAINING_SWEEP_EVERY_S", 10))
 TRAINING_PROGRESS_INTERVAL_S = float(os.environ.get("TRAINING_PROGRESS_INTERVAL_S", 0.5))
+# `celery -A config beat` sends these (a sweep not picked up before the next one is due is dropped).
+CELERY_BEAT_SCHEDULE = {
+    "sweep-lost-runs": {
+        "task": "training.tasks.sweep_lost_runs",
+        "schedule": TRAINING_SWEEP_EVERY_S,
+        "options": {"expires": TRAINING_SWEEP_EVERY_S},
+    },
+}
 
 LOGGING = {
     "version": 1,

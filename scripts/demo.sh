@@ -13,7 +13,10 @@ $PY -m celery -A config worker -Q training --concurrency 1 --hostname training@%
 training_worker=$!
 $PY -m celery -A config worker -Q celery --concurrency 1 --hostname default@%h --loglevel WARNING &
 default_worker=$!
-trap 'kill $training_worker $default_worker 2>/dev/null || true' EXIT INT TERM
+# Celery beat sends the periodic sweep that records runs whose worker went silent as lost (schedule file in var/).
+$PY -m celery -A config beat --schedule var/celerybeat-schedule --loglevel WARNING &
+beat=$!
+trap 'kill $training_worker $default_worker $beat 2>/dev/null || true' EXIT INT TERM
 echo
-echo "Verdict is running at http://127.0.0.1:8000/ (Ctrl-C stops the server and the workers)"
+echo "Verdict is running at http://127.0.0.1:8000/ (Ctrl-C stops the server, the workers and beat)"
 $PY manage.py runserver 127.0.0.1:8000 --noreload

@@ -10,4 +10,5 @@ urlpatterns = [
     path("runs/<id:run_id>/cancel", api.run_cancel, name="api_run_cancel"),
     path("runs/<id:run_id>/resume", api.run_resume, name="api_run_resume"),
     path("runs/<id:run_id>/adapter", api.run_adapter, name="api_run_adapter"),
+    path("training-workers", api.training_workers, name="api_training_workers"),
 ]

@@ -35,6 +35,8 @@ class RunForm(forms.Form):
     snapshot = forms.TypedChoiceField(coerce=int)
     base_model = forms.ModelChoiceField(queryset=base_model_list(), empty_label=None)
     preset = forms.ChoiceField(choices=[(key, preset.label) for key, preset in PRESETS.items()])
+    name = forms.CharField(max_length=200, required=False, help_text="A short label for lists, e.g. ipo-beta-0.5")
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Why this run exists")
 
     def __init__(self, *args, preset: str = DEFAULT_PRESET, **kwargs):
         super().__init__(*args, **kwargs)

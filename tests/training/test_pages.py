@@ -72,7 +72,7 @@ def test_the_runs_list_shows_status_badges_and_links_to_train_on_snapshots(
 ):
     client = client_for(lena)
     client.get(reverse("training:run_compare"))  # warm the session
-    with django_assert_num_queries(8):  # session, user, roles, lost sweep, runs, model count, snapshots (+campaigns)
+    with django_assert_num_queries(8):  # session, user, roles, runs, workers, model count, snapshots (+campaigns)
         page = client.get(reverse("training:run_list"))
     assert page.status_code == 200
     assert b'class="badge status-succeeded"' in page.content and b'class="badge status-running"' in page.content
@@ -85,7 +85,7 @@ def test_the_runs_list_shows_status_badges_and_links_to_train_on_snapshots(
 def test_the_run_page_reads_in_a_fixed_number_of_queries(client_for, lena, finished_run, django_assert_num_queries):
     client = client_for(lena)
     client.get(reverse("training:run_compare"))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):  # session, user, roles, run: nothing written
         assert client.get(reverse("training:run_detail", args=[finished_run.id])).status_code == 200
 
 
@@ -155,7 +155,7 @@ def test_a_bad_setting_is_shown_on_its_field_and_nothing_is_queued(
 def test_the_progress_card_polls_while_running(client_for, lena, running_run, django_assert_num_queries):
     client = client_for(lena)
     client.get(reverse("training:run_list"))  # warm the session
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):  # session, user, roles, run: nothing written
         fragment = client.get(reverse("training:run_progress", args=[running_run.id]), headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     html = fragment.content.decode()
@@ -206,7 +206,7 @@ def test_two_runs_are_compared_side_by_side(client_for, lena, finished_run, make
         eval_report={**REPORT, "preference_accuracy": 0.625},
         config={"beta": 0.5},
     )
-    url = reverse("training:run_compare") + f"?a={finished_run.id}&b={other.id}"
+    url = reverse("training:run_compare") + f"?runs={finished_run.id},{other.id}"
     html = client_for(lena).get(url).content.decode()
     assert "<td>0.7500</td><td>0.6250</td>" in html
     assert '<tr class="differs"><th>beta</th>' in html

@@ -38,3 +38,9 @@ def test_metrics_name_a_step_that_cannot_be_one(client_for, lena, run, value):
 def test_metrics_after_nothing_start_from_the_first_step(client_for, lena, run):
     response = client_for(lena).get(reverse("training:run_metrics", args=[run.id]), {"after": ""})
     assert response.status_code == 200 and response.json()["steps"] == [1]
+
+
+@pytest.mark.parametrize("value", [HUGE, str(MAX_ID + 1), "0", "-1", "1e400", f"1,{HUGE}"])
+def test_compare_names_a_run_id_that_cannot_be_one(client_for, lena, run, value):
+    response = client_for(lena).get(reverse("training:run_compare"), {"runs": value})
+    assert response.status_code == 400 and "is not a run id" in response.content.decode()

@@ -17,6 +17,7 @@ from training.models import BaseModel, TrainingRun
 from training.presets import MANAGED_FIELDS, PRESETS
 from training.services import RunRejected
 from training.services.base_models import base_model_problems
+from training.services.workers import device_problems
 
 SNAPSHOT_FILES = {"train": "train.jsonl", "test": "test.jsonl", "ties": "ties.jsonl"}
 
@@ -92,6 +93,8 @@ def run_launch(
     preset: str,
     overrides: dict[str, Any] | None = None,
     launched_by: AbstractBaseUser | None,
+    name: str = "",
+    notes: str = "",
 ) -> TrainingRun:
     """Validate everything, create the run and queue it once the transaction commits; RunRejected if invalid."""
     errors: list[str] = []
@@ -118,6 +121,7 @@ def run_launch(
     files = _snapshot_files(snapshot) if snapshot else {}
     if snapshot:
         errors += _snapshot_problems(snapshot, files, config)
+    errors += device_problems(config)
     if errors:
         raise RunRejected(errors)
 
@@ -126,6 +130,8 @@ def run_launch(
             snapshot_id=snapshot.id,
             base_model=base_model,
             preset=preset,
+            name=name,
+            notes=notes,
             config=config,
             data_files=files,
             lineage={
@@ -149,5 +155,5 @@ def enqueue(run: TrainingRun) -> None:
     from training.tasks import train_run
 
     run.celery_task_id = str(uuid.uuid4())
-    run.save(update_fields=["celery_task_id"])
+    TrainingRun.objects.filter(id=run.id, status=TrainingRun.Status.QUEUED).update(celery_task_id=run.celery_task_id)
     train_run.apply_async_on_commit(args=(run.id,), task_id=run.celery_task_id)
