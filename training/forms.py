@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 
 from annotate import selectors as annotate_selectors
+from config.ids import MAX_ID, IdField
 from training.engine.loss_table import LOSSES
 from training.engine.settings_schema import GROUPS, Setting, editable_settings
 from training.presets import DEFAULT_PRESET, PRESETS, preset_values
@@ -170,3 +171,19 @@ class RunForm(forms.Form):
 class RegisterModelForm(forms.Form):
     name = forms.CharField(max_length=200)
     path = forms.CharField(max_length=1000, help_text="A folder under VERDICT_MODEL_DIRS")
+
+
+# Query strings the training pages read (config.ids.read_query): ids within the bounds a database holds.
+
+
+class LaunchQuery(forms.Form):
+    """`/training/new?snapshot=&base_model=`: what a link pre-selects on the launch form."""
+
+    snapshot = IdField(required=False)
+    base_model = IdField(required=False)
+
+
+class MetricsQuery(forms.Form):
+    """`/training/runs/<id>/metrics?after=`: the last step the chart already holds."""
+
+    after = forms.IntegerField(required=False, min_value=0, max_value=MAX_ID)

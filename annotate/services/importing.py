@@ -14,6 +14,7 @@ from annotate.services.rubrics import default_rubric
 PAIRING_MODES = ("all", "adjacent")
 # Rows written per batch of queries; an id list per query stays under SQLite's 32,766 parameters.
 BATCH_ROWS = 500
+MAX_SLUG_LENGTH = Campaign._meta.get_field("slug").max_length
 
 
 class ImportRejected(Exception):
@@ -119,6 +120,8 @@ def import_comparisons(
     """Create prompts, candidates and comparison pairs from a JSONL file, or raise ImportRejected and write nothing."""
     if pairs not in PAIRING_MODES:
         raise ImportRejected([f"line 0: pairs: must be one of {', '.join(PAIRING_MODES)}"])
+    if len(campaign_slug) > MAX_SLUG_LENGTH:
+        raise ImportRejected([f"line 0: campaign: longer than {MAX_SLUG_LENGTH} characters"])
     rows, errors = parse_jsonl(data, default_locale=default_locale)
     locales, locale_errors = _check_locales(rows)
     errors = sorted(errors + locale_errors, key=lambda message: int(message.split()[1].rstrip(":")))
