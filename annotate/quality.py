@@ -22,8 +22,9 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from kombu.exceptions import OperationalError
 
+from annotate.db import repeatable_read
 from annotate.models import Campaign, Judgment, Outcome, ReviewerFlag
-from annotate.quality_load import campaign_arrays, snapshot
+from annotate.quality_load import campaign_arrays
 from annotate.quality_metrics import OUTCOMES, compute_quality
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def compute_campaign_report(*, campaign: Campaign) -> dict:
 
 def _compute_and_store(campaign: Campaign) -> dict:
     # The stamp is read in the same snapshot as the arrays, so the stored pair always matches.
-    with snapshot():
+    with repeatable_read():
         stamp = judgments_stamp(campaign_id=campaign.pk)
         report = compute_campaign_report(campaign=campaign)
     cache.set(_key(campaign.pk, "report"), {"stamp": stamp, "report": report}, CACHE_SECONDS)

@@ -20,9 +20,7 @@ from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
 from config import json_input
-
-# Ids in paths and bodies: database keys are signed 64-bit on every backend.
-MAX_ID = 2**63 - 1
+from config.ids import MAX_ID
 
 
 class Conflict(APIException):

@@ -29,13 +29,13 @@ def _refuse_constant(name: str) -> float:
     raise JSONInputError(f"{name} is not a JSON number")
 
 
-def _check(value: Any) -> None:
+def _check(value: Any, *, nul_ok: bool) -> None:
     """Depth and NUL characters of parsed JSON, iteratively (a recursive walk would fail on what it must refuse)."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, str):
-            if "\x00" in item:
+            if "\x00" in item and not nul_ok:
                 raise JSONInputError("text must not contain NUL (\\u0000) characters")
         elif isinstance(item, dict | list):
             if depth > MAX_DEPTH:
@@ -44,8 +44,9 @@ def _check(value: Any) -> None:
             stack.extend((child, depth + 1) for child in children)
 
 
-def loads(text: str | bytes) -> Any:
-    """`json.loads`, refusing non-finite numbers and nesting deeper than MAX_DEPTH (JSONInputError).
+def loads(text: str | bytes, *, nul_ok: bool = False) -> Any:
+    """`json.loads`, refusing non-finite numbers, nesting deeper than MAX_DEPTH and (unless `nul_ok`, for a caller
+    that names the field itself) NUL characters: JSONInputError.
 
     A syntax error stays a `json.JSONDecodeError` (with its line and column) for callers that report them.
     """
@@ -57,5 +58,5 @@ def loads(text: str | bytes) -> Any:
         raise
     except ValueError as exc:  # an integer past Python's 4,300-digit conversion limit
         raise JSONInputError(str(exc)) from None
-    _check(value)
+    _check(value, nul_ok=nul_ok)
     return value

@@ -89,7 +89,15 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint(
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file (not in-memory) test database, so a Celery worker process can see what a test committed.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Many reviewers writing at once: WAL lets reads run beside the one writer; IMMEDIATE takes the write lock at
+    # BEGIN, where the busy timeout (seconds) makes a writer wait its turn (a deferred transaction that read first
+    # cannot upgrade and fails at once with "database is locked"). Long reads use annotate.db.repeatable_read().
+    DATABASES["default"]["ENGINE"] = "config.backends.sqlite3"  # Django's, with a fair wait for the lock (see there)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=envint("SQLITE_BUSY_TIMEOUT_S", 20),
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    )
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -2,9 +2,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from config.api_docs import DocsView, SchemaView
+from config.ids import IdConverter
+
+# Before the includes below import the apps' routes, which use it.
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

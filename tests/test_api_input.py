@@ -161,8 +161,9 @@ def test_forms_are_not_accepted_where_json_is_expected(api_for, alice, judgment_
     ],
 )
 def test_400_digit_ids_in_paths_are_404(api_for, lena, url, method):
+    # The `id` path converter does not match a number past 2**63 - 1: no route, Django's 404 (never the database).
     response = getattr(api_for(lena), method)(url, {"choice": "tie"}, format="json")
-    assert_error_body(response, 404, "detail")
+    assert response.status_code == 404
 
 
 # ---- exports ----
@@ -284,9 +285,9 @@ def upload(content: bytes) -> dict:
         pytest.param(b'{"id": "p1", "prompt": "a\\u0000b"}', "NUL", id="NUL-in-text"),
         pytest.param(b"\xff\xfe", "UTF-8", id="not-utf8"),
         pytest.param(b"[1, 2]", "row: must be a JSON object", id="array-line"),
-        pytest.param(native_row(id="p" * 201), "id: at most 200 characters", id="long-id"),
-        pytest.param(native_row(candidate_id="c" * 201), "candidates[0].id: at most 200", id="long-candidate-id"),
-        pytest.param(native_row(model="m" * 201), "candidates[0].model: at most 200", id="long-model"),
+        pytest.param(native_row(id="p" * 201), "id: longer than 200 characters", id="long-id"),
+        pytest.param(native_row(candidate_id="c" * 201), "candidates[0].id: longer than 200", id="long-candidate-id"),
+        pytest.param(native_row(model="m" * 201), "candidates[0].model: longer than 200", id="long-model"),
     ],
 )
 def test_bad_import_lines_are_400_under_lines(api_for, lena, content, message):
@@ -303,7 +304,7 @@ def test_bad_import_options_are_400_naming_them(api_for, lena, query, field):
 def test_an_import_into_a_slug_too_long_for_a_campaign_is_400(api_for, lena):
     url = reverse("api_campaign_import", args=["c" * 101])
     body = assert_error_body(api_for(lena).post(url, upload(native_row())), 400, "lines")
-    assert body["lines"] == ["line 0: campaign: a slug of at most 100 characters"]
+    assert body["lines"] == ["line 0: campaign: longer than 100 characters"]
     assert not Campaign.objects.exists()
 
 

@@ -30,5 +30,5 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 f"{result.candidates_created} candidates, {result.comparisons_created} comparisons.",
             )
             return redirect("import_upload")
-    status = 400 if errors else 200
+    status = 400 if errors or form.errors else 200
     return render(request, "annotate/imports/upload.html", {"form": form, "errors": errors}, status=status)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from annotate.models import Assignment, Judgment, Outcome
+from annotate.review_selectors import side_id
 from annotate.services.tokens import api_token_create
 from tests.annotate.review_helpers import campaign_with_pairs, rubric_with
 
@@ -43,8 +44,8 @@ def test_next_returns_a_blind_pair_with_the_rubric(api_for, alice, campaign):
         if assignment.a_on_left
         else (comparison.candidate_b, comparison.candidate_a)
     )
-    assert body["left"] == {"id": left.pk, "text": left.text}
-    assert body["right"] == {"id": right.pk, "text": right.text}
+    assert body["left"] == {"id": side_id(assignment_id=assignment.pk, candidate_id=left.pk), "text": left.text}
+    assert body["right"] == {"id": side_id(assignment_id=assignment.pk, candidate_id=right.pk), "text": right.text}
     assert body["prompt"]["text"] == comparison.prompt.text
     assert body["rubric"]["criteria"][0]["key"] == "accuracy"
     assert body["expires_at"].startswith(str(assignment.expires_at.year))

@@ -197,7 +197,7 @@ def test_comparing_a_missing_run_is_a_404(client_for, lena, ranked_runs):
 def test_a_run_is_launched_with_a_name_and_notes_from_the_form_and_the_api(
     client_for, api_for, lena, make_snapshot, tiny_base_model, data_dir, monkeypatch
 ):
-    from tests.training.test_pages import _form_data
+    from tests.training.test_launch_form import _form_data
 
     monkeypatch.setattr("training.tasks.train_run.apply_async", lambda *a, **kw: None)
     snapshot = make_snapshot()
