@@ -32,6 +32,7 @@ def campaign_import(request: Request, slug: str) -> Response:
             "prompts_created": result.prompts_created,
             "candidates_created": result.candidates_created,
             "comparisons_created": result.comparisons_created,
+            "locales_added": result.locales_added,
         },
         status=201,
     )

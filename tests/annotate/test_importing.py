@@ -87,7 +87,7 @@ BAD_ROWS = [
     (native("p2", texts=("Only one.",)), "line 2: candidates: needs at least two distinct texts"),
     (native("p2", texts=("A.", "")), "line 2: candidates[1].text: missing or empty text"),
     ({**native("p2"), "prompt": ""}, "line 2: prompt: missing or empty text"),
-    (native("p2", locale="xx-XX"), "line 2: locale: unknown locale 'xx-XX'"),
+    (native("p2", locale="xx-XX"), "line 2: locale: 'xx-XX' is not a well-formed BCP 47 tag"),
     (native("p1"), "line 2: id: duplicate id 'p1' (first on line 1)"),
     ({**native("p2"), "id": ""}, "line 2: id: missing or empty id"),
     ({"prompt": "q", "chosen": "a", "locale": "en-US"}, "line 2: rejected: missing or empty text"),
@@ -129,7 +129,7 @@ def test_command_exits_non_zero_and_prints_row_messages(locales, tmp_path, capsy
     path.write_bytes(jsonl(native("p1"), native("p2", locale="xx-XX")))
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command("import_comparisons", str(path), campaign="c")
-    assert "line 2: locale: unknown locale 'xx-XX'" in capsys.readouterr().err
+    assert "line 2: locale: 'xx-XX' is not a well-formed BCP 47 tag" in capsys.readouterr().err
     assert counts() == (0, 0, 0, 0)
 
 
