@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from annotate.sources import DEFAULT_FILTER, SOURCE_FILTERS
+
 OUTCOMES = ("a", "b", "tie", "both_bad")
 STRENGTHS = ("slight", "clear", "strong")
 WEIGHTINGS = ("majority", "reliability")
@@ -49,6 +51,7 @@ class ExportPolicy:
     weight: str = "agreement"
     test_share: float = 0.1
     seed: int = 0
+    source: str = DEFAULT_FILTER  # whose judgments count (annotate/sources.py): AI judges only when asked for
 
     def __post_init__(self) -> None:
         if self.min_judgments is not None and (isinstance(self.min_judgments, bool) or self.min_judgments < 1):
@@ -61,6 +64,8 @@ class ExportPolicy:
             raise PolicyError(f"weight: expected one of {', '.join(WEIGHT_MODES)}, got {self.weight!r}")
         if not 0.0 <= self.test_share < 1.0:
             raise PolicyError(f"test_share: expected a share in [0, 1), got {self.test_share!r}")
+        if self.source not in SOURCE_FILTERS:
+            raise PolicyError(f"source: expected one of {', '.join(SOURCE_FILTERS)}, got {self.source!r}")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> ExportPolicy:
