@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 
-from annotate.models import Locale
+from annotate.models import Campaign, Locale
 from annotate.services.importing import PAIRING_MODES
 
 
@@ -16,3 +17,28 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         codes = Locale.objects.values_list("code", flat=True)
         self.fields["locale"].choices = [("", "The campaign's, when it has exactly one"), *((c, c) for c in codes)]
+
+
+class JudgmentImportForm(forms.Form):
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.order_by("slug"), to_field_name="slug", help_text="Holds the imported prompts"
+    )
+    file = forms.FileField(help_text="JSONL: one judgment per line (an annotator's or an AI judge's)")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = getattr(settings, "IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+        if upload.size > limit:
+            raise forms.ValidationError(f"larger than {limit} bytes")
+        return upload
+
+
+class LocaleForm(forms.Form):
+    code = forms.CharField(max_length=35, help_text="BCP 47 tag, e.g. en-US")
+    name = forms.CharField(max_length=100, required=False)
+
+
+class QualificationsForm(forms.Form):
+    locales = forms.ModelMultipleChoiceField(
+        queryset=Locale.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )

@@ -2,11 +2,18 @@ from __future__ import annotations
 
 from django.urls import path
 
-from annotate.views import dashboard, escalations, exports, home, importing, reviewing
+from annotate.views import dashboard, escalations, exports, home, importing, judgment_imports, reviewing
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("imports/", importing.import_upload, name="import_upload"),
+    path("imports/judgments/", judgment_imports.judgment_import_upload, name="judgment_import_upload"),
+    path("locales/", judgment_imports.locale_list, name="locale_list"),
+    path(
+        "locales/reviewers/<int:reviewer_id>/",
+        judgment_imports.reviewer_qualifications,
+        name="reviewer_qualifications",
+    ),
     path("review/<slug:slug>/", reviewing.review_campaign, name="review_campaign"),
     path("review/<slug:slug>/<int:assignment_id>/submit", reviewing.review_submit, name="review_submit"),
     path("review/<slug:slug>/<int:assignment_id>/skip", reviewing.review_skip, name="review_skip"),
