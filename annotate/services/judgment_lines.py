@@ -18,6 +18,9 @@ from annotate.models import Outcome, Strength
 from annotate.services.import_rows import RowError
 
 MAX_ERRORS = 200
+# Computed once: `TextChoices.values` builds a new list on every call, a hot spot at a million lines.
+OUTCOMES = tuple(Outcome.values)
+STRENGTHS = tuple(Strength.values)
 FIELDS = ("prompt_id", "a", "b", "outcome", "annotator", "judge", "strength", "ratings", "critique", "created_at")
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -128,12 +131,12 @@ def parse_judgment_line(data: Any, *, line: int) -> JudgmentLine:
     if a == b:
         raise RowError("b", "names the same candidate as a")
     outcome = data.get("outcome")
-    if outcome not in Outcome.values:
-        raise RowError("outcome", f"must be one of {', '.join(Outcome.values)}")
+    if outcome not in OUTCOMES:
+        raise RowError("outcome", f"must be one of {', '.join(OUTCOMES)}")
     annotator, judge_model, judge_version = _who(data)
     strength = data.get("strength") or ""
-    if strength not in ("", *Strength.values):
-        raise RowError("strength", f"must be one of {', '.join(Strength.values)}")
+    if strength and strength not in STRENGTHS:
+        raise RowError("strength", f"must be one of {', '.join(STRENGTHS)}")
     critique = data.get("critique") or ""
     if not isinstance(critique, str):
         raise RowError("critique", "must be text")
