@@ -6,7 +6,7 @@ import csv
 import math
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -123,8 +123,14 @@ def _bad_source(error: SourceFilterError) -> HttpResponse:
 @lead_required
 @require_GET
 def quality_index(request: HttpRequest) -> HttpResponse:
-    campaigns = Campaign.objects.annotate(judgments=Count("comparisons__judgments")).order_by("slug")
-    return render(request, "annotate/dashboard/index.html", {"campaigns": campaigns})
+    try:
+        source = _source(request)
+    except SourceFilterError as error:
+        return _bad_source(error)
+    counted = Q(comparisons__judgments__source__in=sources_for(source))
+    campaigns = Campaign.objects.annotate(judgments=Count("comparisons__judgments", filter=counted)).order_by("slug")
+    context = {"campaigns": campaigns, "source": source, "sources": SOURCE_FILTERS}
+    return render(request, "annotate/dashboard/index.html", context)
 
 
 @lead_required

@@ -229,3 +229,6 @@ def test_the_dashboard_filters_by_source_and_refuses_an_unknown_one(campaign, cl
     assert "judge:judge-x" in client.get(url, {"source": "ai"}).content.decode()
     refused = client.get(url, {"source": "robots"})
     assert refused.status_code == 400 and "source: expected one of human, ai, all" in refused.content.decode()
+    index = reverse("quality_index")
+    assert "<td>1</td>" in client.get(index).content.decode()  # judgments: the annotator's only
+    assert "<td>2</td>" in client.get(index, {"source": "all"}).content.decode()
