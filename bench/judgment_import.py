@@ -39,7 +39,7 @@ def fill(prompts: int) -> None:
 
     with transaction.atomic():
         locale = Locale.objects.get_or_create(code="en-US")[0]
-        rubric = Rubric.objects.create(slug=SLUG, title="Bench")
+        rubric = Rubric.objects.get_or_create(slug=SLUG, defaults={"title": "Bench"})[0]
         campaign = Campaign.objects.create(slug=SLUG, name="Judgment import bench", rubric=rubric, overlap=3)
         campaign.locales.add(locale)
     for first in range(0, prompts, BATCH):

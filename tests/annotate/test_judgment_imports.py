@@ -221,7 +221,10 @@ def test_the_lead_page_imports_and_lists_problems(campaign, client_for, lena):
 
 
 def test_the_dashboard_filters_by_source_and_refuses_an_unknown_one(campaign, client_for, lena):
-    import_judgments(campaign_slug="ext", lines=lines(vote("a", annotator="w1"), vote("b", judge={"model": "judge-x"})))
+    import_judgments(
+        campaign_slug="ext",
+        lines=lines(vote("a", annotator="w1"), vote("b", judge={"model": "judge-x"}), vote("b", judge={"model": "y"})),
+    )
     client = client_for(lena)
     url = reverse("quality_campaign", args=["ext"])
     assert "annotator:w1" in client.get(url).content.decode()
@@ -231,4 +234,4 @@ def test_the_dashboard_filters_by_source_and_refuses_an_unknown_one(campaign, cl
     assert refused.status_code == 400 and "source: expected one of human, ai, all" in refused.content.decode()
     index = reverse("quality_index")
     assert "<td>1</td>" in client.get(index).content.decode()  # judgments: the annotator's only
-    assert "<td>2</td>" in client.get(index, {"source": "all"}).content.decode()
+    assert "<td>3</td>" in client.get(index, {"source": "all"}).content.decode()
