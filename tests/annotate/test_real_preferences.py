@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from django.urls import reverse
 
 from annotate.agreement import cohen_kappa
 from annotate.models import Comparison, Judgment
@@ -113,7 +114,7 @@ def _judge_accuracy(stored) -> tuple[Counter, float]:
 
 
 @pytest.mark.django_db
-def test_pandalm_through_the_imports_reproduces_the_published_figures():
+def test_pandalm_through_the_imports_reproduces_the_published_figures(api_for, lena):
     pandalm = _import_pandalm()
     assert pandalm["pairs"].comparisons_created == 999
     assert pandalm["result"].by_source == {"imported": 2997, "ai": 999}
@@ -123,6 +124,15 @@ def test_pandalm_through_the_imports_reproduces_the_published_figures():
     majority, accuracy = _judge_accuracy(pandalm["stored"])
     assert majority == {"tie": 105, "a": 422, "b": 472}  # the published majority counts
     assert accuracy == 0.7107  # GPT-3.5, "Tie" and "garbage" as tie
+    # The same kappas from the quality API (the dashboard's numbers), which leaves the judge out by default.
+    report = api_for(lena).get(reverse("api_campaign_quality", args=["pandalm"])).json()
+    assert (report["judgments"], report["reviewers"]) == (2997, 3)
+    kappas = {(pair["name_a"], pair["name_b"]): round(pair["kappa"], 4) for pair in report["kappas"]}
+    assert kappas == {
+        ("annotator:pandalm-1", "annotator:pandalm-2"): 0.8520,
+        ("annotator:pandalm-1", "annotator:pandalm-3"): 0.8789,
+        ("annotator:pandalm-2", "annotator:pandalm-3"): 0.8617,
+    }
 
 
 @pytest.mark.django_db
