@@ -22,10 +22,11 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from kombu.exceptions import OperationalError
 
+from annotate.judge_agreement import judge_rows
 from annotate.models import Campaign, Judgment, Outcome, ReviewerFlag
 from annotate.quality_load import campaign_arrays, snapshot
 from annotate.quality_metrics import OUTCOMES, compute_quality
-from annotate.sources import DEFAULT_FILTER, sources_for
+from annotate.sources import AI, DEFAULT_FILTER, HUMAN_SOURCES, sources_for
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ __all__ = ["campaign_arrays", "campaign_report", "campaign_report_state", "compu
 
 BOOTSTRAP_RESAMPLES = 1000
 CACHE_SECONDS = 7 * 24 * 3600
-REPORT_VERSION = 2  # bump when the report's shape changes, so stale cached reports are never read
+REPORT_VERSION = 3  # bump when the report's shape changes, so stale cached reports are never read
 # A refresh is enqueued at most once per campaign while this lock lives; it outlasts a 1M-judgment compute by far,
 # and expires on its own if a worker dies holding it, so the next page view enqueues again.
 REFRESH_LOCK_SECONDS = 10 * 60
@@ -78,7 +79,12 @@ def compute_campaign_report(*, campaign: Campaign, source: str = DEFAULT_FILTER)
     names (one more query)."""
     arrays = campaign_arrays(campaign=campaign, sources=sources_for(source))
     report = compute_quality(arrays, overlap=campaign.overlap, n_resamples=BOOTSTRAP_RESAMPLES)
-    ids = {row["reviewer"] for row in report.get("reviewer_rows", [])}
+    # Every AI judge against the human majority, whichever source the rest of the report counts.
+    judges = campaign_arrays(campaign=campaign, sources=(AI,))
+    same = sources_for(source) == HUMAN_SOURCES
+    humans = arrays if same else campaign_arrays(campaign=campaign, sources=HUMAN_SOURCES)
+    report["judges"] = judge_rows(humans, judges) if len(judges) else []
+    ids = {row["reviewer"] for row in report.get("reviewer_rows", [])} | {row["judge"] for row in report["judges"]}
     report["names"] = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
     return report
 

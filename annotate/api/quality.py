@@ -39,6 +39,7 @@ def _shaped(report: dict, flagged: set[int]) -> dict:
         {**pair, "name_a": names.get(pair["reviewer_a"]), "name_b": names.get(pair["reviewer_b"])}
         for pair in report.get("kappas", [])
     ]
+    shaped["judges"] = [{**row, "name": names.get(row["judge"])} for row in report.get("judges", [])]
     return shaped
 
 
