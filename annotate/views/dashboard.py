@@ -165,6 +165,10 @@ def quality_campaign(request: HttpRequest, slug: str) -> HttpResponse:
         "updating": state.updating,
         "source": source,
         "sources": SOURCE_FILTERS,
+        "judges": [
+            {**row, "name": report.get("names", {}).get(row["judge"], f"#{row['judge']}")}
+            for row in report.get("judges", [])
+        ],
     }
     if request.htmx and request.htmx.target == "reviewer-table":
         return render(request, "annotate/dashboard/_reviewer_table.html", context)

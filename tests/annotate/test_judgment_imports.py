@@ -228,7 +228,9 @@ def test_the_dashboard_filters_by_source_and_refuses_an_unknown_one(campaign, cl
     client = client_for(lena)
     url = reverse("quality_campaign", args=["ext"])
     assert "annotator:w1" in client.get(url).content.decode()
-    assert "judge:judge-x" not in client.get(url).content.decode()
+    page = client.get(url).content.decode()
+    assert 'id="judges"' in page and "judge:judge-x" in page.split('id="judges"')[1]  # only in the judges table
+    assert "judge:judge-x" not in page.split('id="judges"')[0]
     assert "judge:judge-x" in client.get(url, {"source": "ai"}).content.decode()
     refused = client.get(url, {"source": "robots"})
     assert refused.status_code == 400 and "source: expected one of human, ai, all" in refused.content.decode()
