@@ -69,9 +69,10 @@ class JudgmentImportResult:
 
 
 def _username(prefix: str, readable: str, key: str) -> str:
-    # The colon keeps these apart from people: Django's username validator refuses it in real accounts.
+    """`prefix:readable`; hashed when too long or taken (model "a@b" and model "a" version "b" read alike).
+    The colon keeps these apart from people: Django's username validator refuses it in real accounts."""
     name = f"{prefix}:{readable}"
-    if len(name) <= 150:
+    if len(name) <= 150 and not get_user_model().objects.filter(username=name).exists():
         return name
     return f"{name[:125]}~{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 

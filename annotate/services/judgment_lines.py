@@ -18,6 +18,7 @@ from annotate.models import Outcome, Strength
 from annotate.services.import_rows import RowError
 
 MAX_ERRORS = 200
+MAX_NAME = 200  # annotator ids, judge model names and versions: the JudgeIdentity columns' width
 # Computed once: `TextChoices.values` builds a new list on every call, a hot spot at a million lines.
 OUTCOMES = tuple(Outcome.values)
 STRENGTHS = tuple(Strength.values)
@@ -75,13 +76,19 @@ def _id(data: dict[str, Any], name: str) -> str:
     return value
 
 
+def _name(value: str, field_name: str) -> str:
+    if len(value) > MAX_NAME:
+        raise RowError(field_name, f"longer than {MAX_NAME} characters")
+    return value
+
+
 def _who(data: dict[str, Any]) -> tuple[str, str, str]:
     """(annotator, judge model, judge version): exactly one of annotator and judge."""
     has_annotator, has_judge = data.get("annotator") is not None, data.get("judge") is not None
     if has_annotator == has_judge:
         raise RowError("annotator", "give either annotator (an id) or judge ({model, version}), not both or neither")
     if has_annotator:
-        return _id(data, "annotator"), "", ""
+        return _name(_id(data, "annotator"), "annotator"), "", ""
     judge = data["judge"]
     if not isinstance(judge, dict):
         raise RowError("judge", 'must be an object like {"model": "...", "version": "..."}')
@@ -93,7 +100,7 @@ def _who(data: dict[str, Any]) -> tuple[str, str, str]:
         raise RowError("judge.model", "missing or empty model name")
     if not isinstance(version, str):
         raise RowError("judge.version", "must be text")
-    return "", model.strip(), version.strip()
+    return "", _name(model.strip(), "judge.model"), _name(version.strip(), "judge.version")
 
 
 def _ratings(value: Any) -> dict[str, dict[str, Any]]:

@@ -124,6 +124,8 @@ def test_a_bad_line_after_written_chunks_rolls_everything_back(campaign, monkeyp
         (vote(judge={"model": ""}), "line 2: judge.model: missing or empty model name"),
         (vote(judge={"model": "m", "temperature": 0}), "line 2: judge.temperature: not a judge field"),
         (vote(judge="gpt"), "line 2: judge: must be an object"),
+        (vote(annotator="w" * 201), "line 2: annotator: longer than 200 characters"),
+        (vote(judge={"model": "m", "version": "v" * 201}), "line 2: judge.version: longer than 200 characters"),
         ({**vote(), "strength": "huge"}, "line 2: strength: must be one of slight, clear, strong"),
         ({**vote(), "ratings": {"left": {}}}, "line 2: ratings: must be an object like"),
         ({**vote(), "ratings": {"a": {"overall": 9}}}, "line 2: ratings.a.overall: Overall: pick a whole number"),
@@ -141,6 +143,14 @@ def test_every_problem_is_reported_by_line_and_field_and_nothing_is_stored(campa
         import_judgments(campaign_slug="ext", lines=io.BytesIO(jsonl(vote()) + b"\n" + raw))
     assert len(rejected.value.errors) == 1 and rejected.value.errors[0].startswith(message)
     assert not Judgment.objects.exists()
+
+
+def test_judges_whose_names_read_alike_stay_apart(campaign):
+    import_judgments(
+        campaign_slug="ext", lines=lines(vote(judge={"model": "a@b"}), vote(judge={"model": "a", "version": "b"}))
+    )
+    names = sorted(JudgeIdentity.objects.values_list("user__username", flat=True))
+    assert len(names) == 2 and names[0] == "judge:a@b" and names[1].startswith("judge:a@b~")
 
 
 def test_an_unknown_campaign_and_an_empty_file_are_refused(campaign):
