@@ -75,7 +75,7 @@ def _headers(sort: str, descending: bool, source: str) -> list[dict]:
         headers.append(
             {
                 "label": label,
-                "url": f"?sort={column}&dir={direction}&source={source}",
+                "url": f"?source={source}&sort={column}&dir={direction}",
                 "arrow": (" ▾" if descending else " ▴") if current else "",
                 "aria": ("descending" if descending else "ascending") if current else "",
             }
