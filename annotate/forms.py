@@ -42,3 +42,24 @@ class QualificationsForm(forms.Form):
     locales = forms.ModelMultipleChoiceField(
         queryset=Locale.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
+
+
+def form_errors(form: forms.Form) -> dict[str, str]:
+    """A bound form's errors in the pages' `{field: message}` terms (the services' own error dicts look alike)."""
+    return {field: " ".join(errors) for field, errors in form.errors.items()}
+
+
+class JudgmentForm(forms.Form):
+    """The shape of the compare page's POST, checked before the judging service checks its meaning (lengths and
+    allowed values included): text without NUL characters (PostgreSQL cannot store one), a whole number of
+    milliseconds."""
+
+    critique = forms.CharField(required=False)
+    time_taken_ms = forms.IntegerField(required=False, min_value=0)  # the service clamps it to a day
+
+
+class ResolutionForm(forms.Form):
+    """The shape of a lead's escalation answer (text without NUL characters); the escalation service checks the
+    rest."""
+
+    note = forms.CharField(required=False)

@@ -22,9 +22,10 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from kombu.exceptions import OperationalError
 
+from annotate.db import repeatable_read
 from annotate.judge_agreement import judge_rows
 from annotate.models import Campaign, Judgment, Outcome, ReviewerFlag
-from annotate.quality_load import campaign_arrays, snapshot
+from annotate.quality_load import campaign_arrays
 from annotate.quality_metrics import OUTCOMES, compute_quality
 from annotate.sources import AI, DEFAULT_FILTER, HUMAN_SOURCES, sources_for
 
@@ -91,7 +92,7 @@ def compute_campaign_report(*, campaign: Campaign, source: str = DEFAULT_FILTER)
 
 def _compute_and_store(campaign: Campaign, source: str) -> dict:
     # The stamp is read in the same snapshot as the arrays, so the stored pair always matches.
-    with snapshot():
+    with repeatable_read():
         stamp = judgments_stamp(campaign_id=campaign.pk)
         report = compute_campaign_report(campaign=campaign, source=source)
     cache.set(_key(campaign.pk, "report", source), {"stamp": stamp, "report": report}, CACHE_SECONDS)

@@ -15,11 +15,12 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import FloatField, TextField, Value
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Concat, Length, Trim, TruncDate
 
+from annotate.db import repeatable_read
 from annotate.models import Campaign, Judgment
 from annotate.quality_metrics import OUTCOMES, SECONDS_PER_DAY, STRENGTHS, Coded, JudgmentArrays
 from annotate.sources import HUMAN_SOURCES
@@ -34,26 +35,9 @@ def campaign_arrays(*, campaign: Campaign, sources: Sequence[str] = HUMAN_SOURCE
     """The campaign's judgments from these sources (annotate/sources.py; humans by default) as compact arrays.
     ``created_at`` has day resolution."""
     if connection.vendor == "postgresql":
-        with snapshot():  # the temporary table lives until the transaction ends: there must be one
+        with repeatable_read():  # the temporary table lives until the transaction ends: there must be one
             return _postgresql_arrays(campaign, sources)
     return _generic_arrays(campaign, sources)
-
-
-class _Snapshot(transaction.Atomic):
-    def __enter__(self) -> None:
-        super().__enter__()
-        with connection.cursor() as cursor:
-            # Must be the transaction's first statement: the outermost block has just begun it.
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            # The judgments ⋈ assignments hash join spills to disk at the default 4 MB.
-            cursor.execute("SET LOCAL work_mem = '64MB'")
-
-
-def snapshot() -> transaction.Atomic:
-    """One transaction whose reads all see the same data (PostgreSQL: repeatable read), for the stamp and arrays."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        return _Snapshot(using=None, savepoint=True, durable=False)
-    return transaction.atomic()
 
 
 def _tags(texts: Sequence[str | None], text_codes: np.ndarray) -> dict[str, Coded]:
@@ -174,6 +158,8 @@ def _postgresql_arrays(campaign: Campaign, sources: Sequence[str]) -> JudgmentAr
     sql, params, types = _judgments_sql(criteria)
     labels: dict[str, list[str]] = {"locale": [], "tags": [], "model": []}
     with connection.cursor() as wrapper:
+        # The judgments ⋈ assignments hash join spills to disk at the default 4 MB.
+        wrapper.execute("SET LOCAL work_mem = '64MB'")
         cursor = wrapper.cursor  # psycopg's own cursor: Django's wrapper has no copy()
         judgment = _copy_columns(cursor, sql, {"c": campaign.pk, "sources": list(sources), **params}, types)
         # Inside a test's transaction ON COMMIT DROP comes late: drop any table left by an earlier call.

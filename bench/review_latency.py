@@ -10,7 +10,7 @@ historical judgments (1–5 per pair, mean 3; overlap 5, so a fifth of the pairs
 Later runs reuse it; each run first deletes what the previous run's bench reviewers did (and restores `taken`).
 
 Gunicorn (`--workers` sync workers, persistent DB connections) serves the app on a free port with an access log of
-each request's duration; N asyncio tasks with httpx, each a reviewer with a DRF token, loop POST next → POST
+each request's duration; N asyncio tasks with httpx, each a reviewer with an API token, loop POST next → POST
 judgment until the queue is empty, `--max-per-reviewer` judgments, or `--duration` seconds, pausing `--think-ms`
 (±50%, after a random start) between calls. Prints p50/p95/p99 of the server's time per call (gunicorn's %(D)s:
 from request read to response written, no client or listen-queue time) beside the client's round trip, the
@@ -248,9 +248,9 @@ def prepare_reviewers(n: int) -> list[str]:
     """Bench reviewers with tokens, their earlier runs' work removed and the pool counts restored."""
     from django.contrib.auth.models import Group, User
     from django.db import connection, transaction
-    from rest_framework.authtoken.models import Token
 
     from annotate.models import Assignment, Locale, Qualification
+    from annotate.services.tokens import api_token_create
 
     with transaction.atomic():
         group, locale = Group.objects.get(name="reviewer"), Locale.objects.get(code="en-US")
@@ -269,7 +269,7 @@ def prepare_reviewers(n: int) -> list[str]:
                 "WHERE a.comparison_id = c.id AND a.state IN ('leased', 'submitted')) WHERE c.id = ANY(%s)",
                 [touched],
             )
-        return [Token.objects.get_or_create(user=user)[0].key for user in users]
+        return [api_token_create(user=user) for user in users]
 
 
 def free_port() -> int:
@@ -306,7 +306,7 @@ async def wait_until_up(base: str, timeout: float = 30.0) -> None:
                 return
             except httpx.TransportError:
                 await asyncio.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer within 30 s")
+    raise RuntimeError(f"the server did not answer within {timeout:.0f} s")
 
 
 def think(args) -> float:

@@ -183,3 +183,15 @@ class TrainingRunFactory(factory.django.DjangoModelFactory):
     config = factory.LazyAttribute(lambda o: {"model_dir": o.base_model.path, "output_dir": o.output_dir, "beta": 0.1})
     output_dir = factory.Sequence(lambda n: f"/nonexistent/runs/run-{n}")
     total_steps = 30
+
+
+class TrainingWorkerFactory(factory.django.DjangoModelFactory):
+    """A training worker that announced itself just now (CPU unless told otherwise)."""
+
+    class Meta:
+        model = "training.TrainingWorker"
+
+    name = factory.Sequence(lambda n: f"training@host-{n}")
+    device = "cpu"
+    device_name = "CPU, 16 cores (x86_64)"
+    memory_bytes = 64 * 2**30

@@ -24,15 +24,20 @@ def _id(value) -> int | None:
 @api_view(["GET", "POST"])
 @permission_classes([IsLead])
 def runs(request: Request) -> Response:
-    """GET: the latest runs. POST {"snapshot": id, "base_model": id, "preset": "quick", "overrides": {...}} → 201."""
+    """GET: the latest runs. POST {"snapshot": id, "base_model": id, "preset": "quick", "overrides": {...},
+    "name": "...", "notes": "..."} → 201."""
     if request.method == "GET":
-        lifecycle.runs_mark_lost()
         return Response([selectors.run_summary(run=run) for run in selectors.run_list()[:50]])
     data = request.data if isinstance(request.data, dict) else {}
     errors = [
         f"{key}: required, the id of a {what}"
         for key, what in (("snapshot", "dataset snapshot"), ("base_model", "registered base model"))
         if _id(data.get(key)) is None
+    ]
+    errors += [
+        f"{key}: expected a string of at most {limit} characters"
+        for key, limit in (("name", 200), ("notes", 10_000))
+        if not isinstance(data.get(key, ""), str) or len(data.get(key, "")) > limit
     ]
     if errors:
         return Response({"errors": errors}, status=400)
@@ -43,16 +48,17 @@ def runs(request: Request) -> Response:
             preset=data.get("preset") or DEFAULT_PRESET,
             overrides=data.get("overrides") or {},
             launched_by=request.user,
+            name=data.get("name", ""),
+            notes=data.get("notes", ""),
         )
     except RunRejected as exc:
         return Response({"errors": exc.errors}, status=400)
-    return Response(selectors.run_summary(run=run), status=201)
+    return Response(selectors.run_summary(run=selectors.run_get(run_id=run.id)), status=201)
 
 
 @api_view(["GET"])
 @permission_classes([IsLead])
 def run_detail(request: Request, run_id: int) -> Response:
-    lifecycle.runs_mark_lost()
     return Response(selectors.run_summary(run=selectors.run_get(run_id=run_id)))
 
 
@@ -61,22 +67,21 @@ def run_detail(request: Request, run_id: int) -> Response:
 def run_cancel(request: Request, run_id: int) -> Response:
     run = selectors.run_get(run_id=run_id)
     try:
-        run = lifecycle.run_cancel(run_id=run.id)
+        lifecycle.run_cancel(run_id=run.id)
     except RunRejected as exc:
         return Response({"errors": exc.errors}, status=409)
-    return Response(selectors.run_summary(run=run))
+    return Response(selectors.run_summary(run=selectors.run_get(run_id=run.id)))
 
 
 @api_view(["POST"])
 @permission_classes([IsLead])
 def run_resume(request: Request, run_id: int) -> Response:
-    lifecycle.runs_mark_lost()
     run = selectors.run_get(run_id=run_id)
     try:
-        run = lifecycle.run_resume(run_id=run.id)
+        lifecycle.run_resume(run_id=run.id)
     except RunRejected as exc:
         return Response({"errors": exc.errors}, status=409)
-    return Response(selectors.run_summary(run=run), status=202)
+    return Response(selectors.run_summary(run=selectors.run_get(run_id=run.id)), status=202)
 
 
 @api_view(["GET"])
@@ -88,3 +93,10 @@ def run_adapter(request: Request, run_id: int) -> FileResponse:
     except RunRejected as exc:
         raise Http404(exc.errors[0]) from None
     return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/zip")
+
+
+@api_view(["GET"])
+@permission_classes([IsLead])
+def training_workers(request: Request) -> Response:
+    """The training workers seen in the last day: device, live or not, the run each is training."""
+    return Response([selectors.worker_summary(worker=worker) for worker in selectors.worker_list()])

@@ -40,6 +40,8 @@ class TrainingRun(models.Model):
     snapshot = models.ForeignKey("annotate.DatasetSnapshot", on_delete=models.PROTECT, related_name="+")
     base_model = models.ForeignKey(BaseModel, on_delete=models.PROTECT, related_name="runs")
     preset = models.CharField(max_length=40, blank=True)
+    name = models.CharField(max_length=200, blank=True, help_text="A short label the team reads in lists")
+    notes = models.TextField(blank=True, help_text="Why this run exists, what it tries")
     config = models.JSONField(help_text="The resolved engine config, exactly as the engine receives it")
     data_files = models.JSONField(default=dict, help_text='{"train": path, "test": path, "ties": path}')
     lineage = models.JSONField(default=dict, help_text="Snapshot manifest hash, base model revision, code version")
@@ -54,6 +56,7 @@ class TrainingRun(models.Model):
     attempt = models.PositiveIntegerField(
         default=0, help_text="Counted up by each claim; a worker writes only while its attempt is the current one"
     )
+    worker = models.CharField(max_length=200, blank=True, help_text="The hostname of the worker that claimed it last")
     cancel_requested = models.BooleanField(default=False)
     resume = models.BooleanField(default=False, help_text="Continue from the last checkpoint when next executed")
     error = models.TextField(blank=True)
@@ -82,6 +85,28 @@ class TrainingRun(models.Model):
         if self.status == self.Status.SUCCEEDED:
             return 100
         return int(100 * self.step / self.total_steps) if self.total_steps else 0
+
+
+class TrainingWorker(models.Model):
+    """A Celery worker serving the training queue, as it announced itself; it beats `last_seen_at` while alive."""
+
+    class Device(models.TextChoices):
+        CPU = "cpu"
+        CUDA = "cuda"
+
+    name = models.CharField(max_length=200, unique=True, help_text="The Celery hostname, e.g. training@gpu-box")
+    device = models.CharField(max_length=10, choices=Device.choices, default=Device.CPU)
+    device_name = models.CharField(max_length=200, blank=True, help_text="The GPU model, or the CPU's description")
+    memory_bytes = models.BigIntegerField(null=True, blank=True, help_text="GPU memory, or RAM for a CPU worker")
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    stopped_at = models.DateTimeField(null=True, blank=True, help_text="Set by a clean shutdown")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class RunMetric(models.Model):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from training.models import TrainingRun
+from training.presets import MANAGED_FIELDS
 
 METRIC_LABELS = {
     "rewards/chosen": "Reward, chosen",
@@ -17,7 +19,6 @@ METRIC_LABELS = {
     "loss": "Eval loss",
     "ties/abs_margins": "|margin| on ties",
 }
-COMPARED_CONFIG = ("loss_type", "beta", "learning_rate", "max_steps", "epochs", "batch_size", "lora_r", "lora_alpha")
 
 
 def report_context(*, run: TrainingRun) -> dict[str, Any] | None:
@@ -64,14 +65,15 @@ def report_context(*, run: TrainingRun) -> dict[str, Any] | None:
     }
 
 
-def compare_rows(a: TrainingRun, b: TrainingRun) -> list[dict[str, Any]]:
-    """Side-by-side rows: headline metrics first, then the settings that differ most often between runs."""
-    reports = [report_context(run=a) or {}, report_context(run=b) or {}]
+def compare_rows(runs: list[TrainingRun]) -> list[dict[str, Any]]:
+    """One column per run: what they are, their headline numbers, then every engine setting that differs."""
+    reports = [report_context(run=run) or {} for run in runs]
     rows = [
-        {"label": "Status", "values": [a.status, b.status], "numeric": False},
-        {"label": "Snapshot", "values": [f"v{r.snapshot.version}" for r in (a, b)], "numeric": False},
-        {"label": "Base model", "values": [a.base_model.name, b.base_model.name], "numeric": False},
-        {"label": "Steps", "values": [a.step, b.step], "numeric": False},
+        {"label": "Name", "values": [run.name or "—" for run in runs], "numeric": False},
+        {"label": "Status", "values": [getattr(run, "shown_status", run.status) for run in runs], "numeric": False},
+        {"label": "Snapshot", "values": [f"v{run.snapshot.version}" for run in runs], "numeric": False},
+        {"label": "Base model", "values": [run.base_model.name for run in runs], "numeric": False},
+        {"label": "Steps", "values": [run.step for run in runs], "numeric": False},
     ]
     for key, label in (
         ("accuracy", "Held-out preference accuracy"),
@@ -88,7 +90,14 @@ def compare_rows(a: TrainingRun, b: TrainingRun) -> list[dict[str, Any]]:
             "numeric": True,
         }
     )
-    for key in COMPARED_CONFIG:
-        values = [a.config.get(key), b.config.get(key)]
-        rows.append({"label": key, "values": values, "numeric": False, "differs": values[0] != values[1]})
+    names = sorted({key for run in runs for key in run.config} - set(MANAGED_FIELDS))
+    for key in names:
+        values = [run.config.get(key) for run in runs]
+        if len({json.dumps(value, sort_keys=True) for value in values}) > 1:
+            rows.append({"label": key, "values": values, "numeric": False, "differs": True})
     return rows
+
+
+def compare_series(runs: list[TrainingRun], series: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The runs' metric series (selectors.run_metric_series) labelled for the overlaid charts, in the runs' order."""
+    return [{"id": run.id, "label": f"#{run.id} {run.name}".strip(), **series[run.id]} for run in runs]

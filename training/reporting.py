@@ -3,7 +3,8 @@
 The engine calls `log` after every optimizer step; writing each one would make a fast run database-bound, so rows
 are buffered and written at most every `interval_s` seconds, and always for the last step, an eval step or a
 checkpoint. A separate heartbeat thread keeps `heartbeat_at` fresh while the engine is busy between steps (loading a
-model, evaluating), so only a dead worker goes stale.
+model, evaluating), so only a dead worker goes stale. Both write through `training.services.lifecycle`, the one
+writer of a run's state; the reporter writes progress only.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from training.models import RunMetric, TrainingRun
+from training.services import lifecycle
 
 LOG_LINES = 200
 
@@ -82,8 +84,7 @@ class DatabaseReporter:
 
     def log(self, step: int, metrics: dict[str, float]) -> None:
         if self._first_log:
-            # A resumed run logs again from its checkpoint: rows past it belong to the lost attempt.
-            RunMetric.objects.filter(run_id=self.run_id, step__gte=step).delete()
+            lifecycle.run_forget_metrics_from(run_id=self.run_id, attempt=self.attempt, step=step)
             self._first_log = False
         clean = json_safe(metrics)
         self._pending.append(RunMetric(run_id=self.run_id, step=step, metrics=clean))
@@ -120,7 +121,7 @@ class DatabaseReporter:
         self._lines = self._lines[-LOG_LINES:]
 
     def flush(self) -> None:
-        fields: dict[str, Any] = {"heartbeat_at": timezone.now(), "log": "\n".join(self._lines)}
+        fields: dict[str, Any] = {"log": "\n".join(self._lines)}
         if self._total is not None:
             fields["total_steps"] = self._total
         if self._step is not None:
@@ -132,19 +133,18 @@ class DatabaseReporter:
             )
         if self._checkpoint_step is not None:
             fields["checkpoint_step"] = self._checkpoint_step
-        with transaction.atomic():
-            current = TrainingRun.objects.filter(id=self.run_id, attempt=self.attempt).update(**fields)
-            if current and self._pending:
-                RunMetric.objects.bulk_create(
-                    self._pending, update_conflicts=True, unique_fields=["run", "step"], update_fields=["metrics"]
-                )
+        current = lifecycle.run_progress(run_id=self.run_id, attempt=self.attempt, fields=fields, metrics=self._pending)
         self._stop = self._stop or not current
         self._pending = []
         self._last_write = self.clock()
 
 
 class Heartbeat:
-    """A daemon thread that stamps `heartbeat_at` every `every_s` seconds while the run is running."""
+    """A daemon thread that stamps `heartbeat_at` every `every_s` seconds while the run is running.
+
+    Its own thread has its own database connection, so a progress write that is slow (or waiting on a lock) in the
+    training thread never holds up a beat, and a healthy run is not declared lost.
+    """
 
     def __init__(self, *, run_id: int, attempt: int, every_s: float):
         self.run_id = run_id
@@ -165,9 +165,7 @@ class Heartbeat:
         try:
             while not self._stopped.wait(self.every_s):
                 try:
-                    TrainingRun.objects.filter(
-                        id=self.run_id, attempt=self.attempt, status=TrainingRun.Status.RUNNING
-                    ).update(heartbeat_at=timezone.now())
+                    lifecycle.run_heartbeat(run_id=self.run_id, attempt=self.attempt)
                 except DatabaseError:
                     close_old_connections()  # a locked or dropped connection: try again next beat
         finally:

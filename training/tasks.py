@@ -9,6 +9,12 @@ from training.services import lifecycle
 
 # Never retried and acknowledged on receipt (acks_late off): a run is delivered at most once, and the claim in
 # run_execute makes even a duplicate delivery do nothing.
-@shared_task(name="training.tasks.train_run", acks_late=False, max_retries=0, ignore_result=True)
-def train_run(run_id: int) -> str | None:
-    return lifecycle.run_execute(run_id=run_id)
+@shared_task(bind=True, name="training.tasks.train_run", acks_late=False, max_retries=0, ignore_result=True)
+def train_run(self, run_id: int) -> str | None:
+    return lifecycle.run_execute(run_id=run_id, worker=self.request.hostname or "")
+
+
+# Sent by Celery beat (CELERY_BEAT_SCHEDULE) to the default queue: records runs whose worker went silent as lost.
+@shared_task(name="training.tasks.sweep_lost_runs", ignore_result=True)
+def sweep_lost_runs() -> int:
+    return lifecycle.runs_mark_lost()

@@ -3,28 +3,56 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate import selectors as annotate_selectors
 from annotate.permissions import lead_required
+from config.ids import InvalidId, parse_ids, read_query
 from training import selectors
-from training.forms import RegisterModelForm, RunForm
+from training.forms import LaunchQuery, MetricsQuery, RegisterModelForm, RunForm
 from training.presets import DEFAULT_PRESET, PRESETS
-from training.report import compare_rows, report_context
+from training.report import compare_rows, compare_series, report_context
 from training.services import RunRejected, artifacts, base_models, launch, lifecycle
 
 # htmx stops polling an element when its response has this status.
 STOP_POLLING = 286
 
 
+# The runs list's sortable columns: (sort key, header); numbers sort best first on the first click.
+SORT_COLUMNS = (
+    ("accuracy", "Held-out acc."),
+    ("lift", "Lift"),
+    ("kl", "KL / seq"),
+    ("duration", "Duration"),
+    ("pairs_per_s", "Pairs/s"),
+    ("created", "Launched"),
+)
+MAX_COMPARED = 20
+
+
+def _sort_links(sort: str) -> list[dict[str, str]]:
+    """Each column's header link: descending first, ascending when it is already the descending sort."""
+    return [
+        {
+            "label": label,
+            "href": f"?sort={key}" if sort == f"-{key}" else f"?sort=-{key}",
+            "arrow": "▼" if sort == f"-{key}" else "▲" if sort == key else "",
+        }
+        for key, label in SORT_COLUMNS
+    ]
+
+
 @lead_required
 @require_GET
 def run_list(request: HttpRequest) -> HttpResponse:
-    lifecycle.runs_mark_lost()
+    sort = request.GET.get("sort", "")
+    sort = sort if sort.lstrip("-") in selectors.RUN_SORTS else selectors.DEFAULT_RUN_SORT
     context = {
-        "runs": list(selectors.run_list()[:100]),
+        "runs": list(selectors.run_list(sort=sort)[:100]),
+        "sort_links": _sort_links(sort),
+        "workers": selectors.worker_list(),
         "base_model_count": selectors.base_model_list().count(),
         "snapshots": list(annotate_selectors.snapshot_list()[:5]),
     }
@@ -40,6 +68,8 @@ def run_new(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 run = launch.run_launch(
+                    name=form.cleaned_data["name"],
+                    notes=form.cleaned_data["notes"],
                     snapshot_id=form.cleaned_data["snapshot"],
                     base_model_id=form.cleaned_data["base_model"].id,
                     preset=form.cleaned_data["preset"],
@@ -52,24 +82,23 @@ def run_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Run #{run.id} queued.")
                 return redirect("training:run_detail", run_id=run.id)
         return render(request, "training/run_new.html", {"form": form, "presets": PRESETS}, status=400)
-    initial = {"preset": preset}
-    if request.GET.get("snapshot", "").isdigit():
-        initial["snapshot"] = int(request.GET["snapshot"])
-    if request.GET.get("base_model", "").isdigit():
-        initial["base_model"] = int(request.GET["base_model"])
+    query = read_query(request, LaunchQuery)
+    initial = {"preset": preset, **{key: value for key, value in (query or {}).items() if value is not None}}
     form = RunForm(initial=initial, preset=preset)
     template = "training/_settings_fields.html" if request.htmx else "training/run_new.html"
-    return render(request, template, {"form": form, "presets": PRESETS})
+    return render(request, template, {"form": form, "presets": PRESETS}, status=200 if query is not None else 400)
 
 
 def _run_context(run) -> dict:
-    return {"run": run, "log_tail": selectors.run_log_tail(run=run)}
+    context = {"run": run, "log_tail": selectors.run_log_tail(run=run)}
+    if run.status == run.Status.QUEUED:
+        context["live_workers"] = selectors.live_workers().count()
+    return context
 
 
 @lead_required
 @require_GET
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
-    lifecycle.runs_mark_lost()
     run = selectors.run_get(run_id=run_id)
     context = {**_run_context(run), "report": report_context(run=run)}
     return render(request, "training/run_detail.html", context)
@@ -78,11 +107,10 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 @lead_required
 @require_GET
 def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
-    """The self-polling status card; once the run has ended it answers 286 and reloads the page for the report."""
-    lifecycle.runs_mark_lost()
+    """The self-polling status card; once the run has ended (or shows lost) it answers 286 and reloads the page."""
     run = selectors.run_get(run_id=run_id)
     response = render(request, "training/_progress.html", _run_context(run))
-    if not run.is_active and request.htmx:
+    if run.shown_status not in run.ACTIVE and request.htmx:
         response.status_code = STOP_POLLING
         response["HX-Refresh"] = "true"
     return response
@@ -92,8 +120,10 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_GET
 def run_metrics(request: HttpRequest, run_id: int) -> JsonResponse:
     run = selectors.run_get(run_id=run_id)
-    after = request.GET.get("after", "0")
-    return JsonResponse(selectors.run_metric_series(run=run, after=int(after) if after.isdigit() else 0))
+    query = MetricsQuery(request.GET)
+    if not query.is_valid():
+        return JsonResponse({field: list(errors) for field, errors in query.errors.items()}, status=400)
+    return JsonResponse(selectors.run_metric_series(run=run, after=query.cleaned_data["after"] or 0))
 
 
 @lead_required
@@ -112,7 +142,6 @@ def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
 @lead_required
 @require_POST
 def run_resume(request: HttpRequest, run_id: int) -> HttpResponse:
-    lifecycle.runs_mark_lost()
     run = selectors.run_get(run_id=run_id)
     try:
         lifecycle.run_resume(run_id=run.id)
@@ -134,19 +163,35 @@ def run_adapter(request: HttpRequest, run_id: int) -> HttpResponse:
     return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
 
 
+def parse_run_ids(query: QueryDict) -> list[int]:
+    """`?runs=3,5,8` (or `runs` repeated, as a form of checkboxes sends it) → [3, 5, 8]; ValueError naming the field."""
+    try:
+        ids = parse_ids(query.getlist("runs"))
+    except InvalidId as bad:
+        raise ValueError(f"runs: {bad.text!r} is not a run id; give ids separated by commas, e.g. runs=3,5") from None
+    if len(ids) > MAX_COMPARED:
+        raise ValueError(f"runs: at most {MAX_COMPARED} runs can be compared at once, got {len(ids)}")
+    return ids
+
+
 @lead_required
 @require_GET
 def run_compare(request: HttpRequest) -> HttpResponse:
-    runs = list(selectors.run_list().filter(status="succeeded")[:100])
-    ids = [request.GET.get(key, "") for key in ("a", "b")]
-    ids = [int(i) if i.isdigit() else None for i in ids]
-    if ids == [None, None] and len(runs) >= 2:
-        ids = [runs[1].id, runs[0].id]
-    context = {"runs": runs, "selects": list(zip("ab", ids, strict=True)), "chosen": []}
-    if None not in ids and "a" in request.GET:
-        chosen = [selectors.run_get(run_id=i) for i in ids]
-        reports = [report_context(run=run) for run in chosen]
-        context.update(chosen=chosen, rows=compare_rows(*chosen), columns=list(zip(chosen, reports, strict=True)))
+    """Any number of runs: overlaid curves, headline numbers and the settings that differ."""
+    context = {"runs": list(selectors.run_list()[:100]), "chosen": [], "chosen_ids": [], "error": ""}
+    try:
+        ids = parse_run_ids(request.GET)
+    except ValueError as exc:
+        context["error"] = str(exc)
+        return render(request, "training/run_compare.html", context, status=400)
+    if ids:
+        chosen = selectors.runs_by_ids(run_ids=ids)
+        context.update(
+            chosen=chosen,
+            chosen_ids=ids,
+            rows=compare_rows(chosen),
+            series=compare_series(chosen, {run.id: selectors.run_metric_series(run=run) for run in chosen}),
+        )
     return render(request, "training/run_compare.html", context)
 
 

@@ -17,7 +17,7 @@ NOT_FOUND = Response({"detail": "Not found."}, status=404)
 @api_view(["POST"])
 @permission_classes([IsReviewer])
 def next_assignment(request: Request, slug: str) -> Response:
-    """200 with the reviewer's current or next pair (blind: texts and candidate ids only); 204 when none is left."""
+    """200 with the reviewer's current or next pair (blind: texts and opaque side ids only); 204 when none is left."""
     campaign = review_selectors.campaign_for_reviewer(reviewer=request.user, slug=slug)
     if campaign is None:
         return NOT_FOUND
@@ -29,8 +29,8 @@ def next_assignment(request: Request, slug: str) -> Response:
         {
             "assignment": assignment.pk,
             "prompt": {"text": pair.prompt_text, "messages": pair.messages or None},
-            "left": {"id": pair.left.candidate_id, "text": pair.left.text},
-            "right": {"id": pair.right.candidate_id, "text": pair.right.text},
+            "left": {"id": pair.left.id, "text": pair.left.text},
+            "right": {"id": pair.right.id, "text": pair.right.text},
             "rubric": {
                 "slug": pair.rubric.slug,
                 "version": pair.rubric.version,

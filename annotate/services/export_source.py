@@ -1,7 +1,7 @@
 """Reading what an export needs, in bounded memory: pairs with their judgments, flags, reviewer reliability.
 
 Comparisons are read in id order in chunks (keyset pagination), each chunk with its judgments; nothing holds every
-row. On PostgreSQL the whole export reads inside one repeatable-read transaction, so every pass sees the same data.
+row. The whole export reads inside one `annotate.db.repeatable_read()` transaction, so every pass sees the same data.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from django.db import connection, transaction
 from django.db.models import Q
 
 from annotate.export_policy import Vote, content_key, majority, reliability_scores, tally
@@ -144,18 +143,3 @@ def has_conversations(campaign_ids: Sequence[int]) -> bool:
     """Whether any prompt is a chat: then every row is written conversationally, as TRL wants one format per file."""
     prompts = Prompt.objects.filter(campaign_id__in=campaign_ids, messages__isnull=False).exclude(messages=[])
     return prompts.exists()
-
-
-class _RepeatableRead(transaction.Atomic):
-    def __enter__(self) -> None:
-        super().__enter__()
-        # Must be the transaction's first statement: the outermost block has just begun it.
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-
-
-def consistent_reads() -> transaction.Atomic:
-    """One transaction for the whole export; on PostgreSQL a repeatable-read one, so every pass sees the same rows."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        return _RepeatableRead(using=None, savepoint=True, durable=False)
-    return transaction.atomic()

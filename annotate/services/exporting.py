@@ -25,12 +25,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from annotate.db import repeatable_read
 from annotate.export_policy import REASONS, ExportPolicy, PairDecision, content_key, judge_pair, split_of
 from annotate.models import Campaign, DatasetSnapshot
 from annotate.services.export_source import (
     Pair,
     active_flags,
-    consistent_reads,
     count_votes,
     has_conversations,
     iter_pairs,
@@ -251,7 +251,7 @@ def _ordered(campaigns: Iterable[Campaign]) -> list[Campaign]:
 def export_preview(*, campaigns: Iterable[Campaign], policy: ExportPolicy) -> dict[str, Any]:
     """The counts an export with this policy would have, without writing anything."""
     campaigns = _ordered(campaigns)
-    with consistent_reads():
+    with repeatable_read():
         counts = _run(campaigns, policy, None)
     return counts.as_dict()
 
@@ -372,7 +372,7 @@ def snapshot_create(
     try:
         sink = _FileSink(building)
         try:
-            with consistent_reads():
+            with repeatable_read():
                 counts = _run(campaigns, policy, sink, progress)
         finally:
             files = sink.close()

@@ -10,6 +10,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from annotate.models import Candidate, Prompt
+
+# What the database holds: a longer id or name, or a NUL character (PostgreSQL text cannot hold one), must be a
+# `line N: field: problem` message here, not a DataError while writing.
+MAX_ID_LENGTH = Prompt._meta.get_field("external_id").max_length
+MAX_CANDIDATE_ID_LENGTH = Candidate._meta.get_field("external_id").max_length
+MAX_MODEL_LENGTH = Candidate._meta.get_field("model_name").max_length
+
 
 @dataclass
 class CandidateRow:
@@ -36,6 +44,29 @@ class PromptRow:
 class RowError(Exception):
     def __init__(self, field_name: str, problem: str) -> None:
         super().__init__(f"{field_name}: {problem}")
+
+
+def _short(value: str, field_name: str, limit: int) -> str:
+    if len(value) > limit:
+        raise RowError(field_name, f"longer than {limit} characters")
+    return value
+
+
+def _no_nul(row: dict[str, Any]) -> None:
+    """Refuse a NUL character anywhere in the row, keys included (PostgreSQL text and jsonb cannot store it).
+    A loop over a stack, not recursion: however deep the row is nested, this must not overflow."""
+    stack: list[tuple[str, Any]] = [("", row)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise RowError(path or "row", "contains a NUL character (\\u0000), which cannot be stored")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((path or "row", key))
+                stack.append((f"{path}.{key}" if path else key, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
 
 
 def _text(value: Any, field_name: str) -> str:
@@ -84,10 +115,12 @@ def _native_candidates(value: Any) -> list[CandidateRow]:
             raise RowError(f"candidates[{index}].meta", "must be an object")
         rows.append(
             CandidateRow(
-                external_id=external_id,
+                external_id=_short(external_id, f"candidates[{index}].id", MAX_CANDIDATE_ID_LENGTH),
                 text=_text(item.get("text"), f"candidates[{index}].text"),
-                model_name=str(item.get("model") or ""),
-                model_version=str(item.get("model_version") or ""),
+                model_name=_short(str(item.get("model") or ""), f"candidates[{index}].model", MAX_MODEL_LENGTH),
+                model_version=_short(
+                    str(item.get("model_version") or ""), f"candidates[{index}].model_version", MAX_MODEL_LENGTH
+                ),
                 meta=meta,
             )
         )
@@ -115,8 +148,13 @@ def _listed_pairs(value: Any, candidates: list[CandidateRow]) -> list[tuple[str,
 def _trl_candidates(data: dict[str, Any]) -> tuple[list[CandidateRow], dict[str, str]]:
     chosen = _completion_text(data.get("chosen"), "chosen")
     rejected = _completion_text(data.get("rejected"), "rejected")
-    candidates = [CandidateRow(_neutral_id(chosen), chosen), CandidateRow(_neutral_id(rejected), rejected)]
-    label = {"chosen": candidates[0].external_id, "rejected": candidates[1].external_id}
+    label = {"chosen": _neutral_id(chosen), "rejected": _neutral_id(rejected)}
+    # Created in the order of their neutral ids, not chosen-first: database ids and the comparison's A/B sides
+    # must say nothing about the label.
+    candidates = sorted(
+        (CandidateRow(label["chosen"], chosen), CandidateRow(label["rejected"], rejected)),
+        key=lambda candidate: candidate.external_id,
+    )
     return candidates, label
 
 
@@ -126,14 +164,15 @@ def _row_id(data: dict[str, Any], is_trl: bool) -> str:
         # TRL rows often carry no id: the content itself keys re-imports.
         payload = json.dumps([data.get("prompt"), data.get("chosen"), data.get("rejected")], sort_keys=True)
         return "trl-" + hashlib.sha256(payload.encode()).hexdigest()[:16]
-    if not isinstance(external_id, (str, int)) or not str(external_id).strip():
+    if not isinstance(external_id, (str, int)) or isinstance(external_id, bool) or not str(external_id).strip():
         raise RowError("id", "missing or empty id")
-    return str(external_id)
+    return _short(str(external_id), "id", MAX_ID_LENGTH)
 
 
 def parse_row(data: Any, *, line: int, default_locale: str | None) -> PromptRow:
     if not isinstance(data, dict):
         raise RowError("row", "must be a JSON object")
+    _no_nul(data)
     is_trl = "chosen" in data or "rejected" in data
     external_id = _row_id(data, is_trl)
     locale = data.get("locale") or default_locale

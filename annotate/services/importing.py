@@ -13,6 +13,9 @@ from annotate.services.locales import locales_create_missing, locales_resolve
 from annotate.services.rubrics import default_rubric
 
 PAIRING_MODES = ("all", "adjacent")
+# Rows written per batch of queries; an id list per query stays under SQLite's 32,766 parameters.
+BATCH_ROWS = 500
+MAX_SLUG_LENGTH = Campaign._meta.get_field("slug").max_length
 
 
 class ImportRejected(Exception):
@@ -61,40 +64,64 @@ def _campaign(slug: str, locales: list[Locale]) -> Campaign:
     return campaign
 
 
-def _write_prompt(campaign: Campaign, row: PromptRow, locale: Locale, pairs: str, result: ImportResult) -> None:
-    prompt, created = Prompt.objects.get_or_create(
-        campaign=campaign,
-        external_id=row.external_id,
-        defaults={"locale": locale, "text": row.text, "messages": row.messages, "tags": row.tags, "source": row.source},
-    )
-    result.prompts_created += created
-    existing = {candidate.external_id: candidate for candidate in prompt.candidates.all()}
-    new = [
+def _write_batch(
+    campaign: Campaign, rows: list[PromptRow], locales: dict[str, Locale], pairs: str, result: ImportResult
+) -> None:
+    """Prompts, candidates and pairs for a batch of rows in a few queries each (not a few per row): the import holds
+    the write lock throughout, and on SQLite every reviewer waits for it."""
+    prompts = {
+        p.external_id: p
+        for p in Prompt.objects.filter(campaign=campaign, external_id__in=[r.external_id for r in rows])
+    }
+    new_prompts = [
+        Prompt(
+            campaign=campaign,
+            external_id=row.external_id,
+            locale=locales[row.locale],
+            text=row.text,
+            messages=row.messages,
+            tags=row.tags,
+            source=row.source,
+        )
+        for row in rows
+        if row.external_id not in prompts
+    ]
+    Prompt.objects.bulk_create(new_prompts)  # ids come back (RETURNING) on PostgreSQL and SQLite ≥ 3.35
+    result.prompts_created += len(new_prompts)
+    prompts.update((prompt.external_id, prompt) for prompt in new_prompts)
+    ids = [prompt.pk for prompt in prompts.values()]
+    candidates = {(c.prompt_id, c.external_id): c for c in Candidate.objects.filter(prompt_id__in=ids)}
+    new_candidates = [
         Candidate(
-            prompt=prompt,
+            prompt=prompts[row.external_id],
             external_id=c.external_id,
             text=c.text,
             model_name=c.model_name,
             model_version=c.model_version,
             meta=c.meta,
         )
+        for row in rows
         for c in row.candidates
-        if c.external_id not in existing
+        if (prompts[row.external_id].pk, c.external_id) not in candidates
     ]
-    Candidate.objects.bulk_create(new)
-    result.candidates_created += len(new)
-    by_id = {**existing, **{candidate.external_id: candidate for candidate in new}}
-    ordered = [by_id[c.external_id] for c in row.candidates]
-    if row.pairs is None:
-        wanted = _pairs(ordered, pairs)
-    else:
-        wanted = [(by_id[a], by_id[b]) for a, b in row.pairs if by_id[a].text != by_id[b].text]
-    already = set(Comparison.objects.filter(prompt=prompt).values_list("candidate_a_id", "candidate_b_id"))
-    comparisons = [
-        Comparison(campaign=campaign, prompt=prompt, candidate_a=a, candidate_b=b)
-        for a, b in wanted
-        if (a.pk, b.pk) not in already and (b.pk, a.pk) not in already
-    ]
+    Candidate.objects.bulk_create(new_candidates)
+    result.candidates_created += len(new_candidates)
+    candidates.update(((c.prompt_id, c.external_id), c) for c in new_candidates)
+    already = set(Comparison.objects.filter(prompt_id__in=ids).values_list("candidate_a_id", "candidate_b_id"))
+    comparisons = []
+    for row in rows:
+        prompt = prompts[row.external_id]
+        ordered = [candidates[prompt.pk, c.external_id] for c in row.candidates]
+        if row.pairs is None:
+            wanted = _pairs(ordered, pairs)
+        else:  # the row lists its pairs
+            by_id = {candidate.external_id: candidate for candidate in ordered}
+            wanted = [(by_id[a], by_id[b]) for a, b in row.pairs if by_id[a].text != by_id[b].text]
+        comparisons += [
+            Comparison(campaign=campaign, prompt=prompt, candidate_a=a, candidate_b=b)
+            for a, b in wanted
+            if (a.pk, b.pk) not in already and (b.pk, a.pk) not in already
+        ]
     Comparison.objects.bulk_create(comparisons)
     result.comparisons_created += len(comparisons)
 
@@ -105,6 +132,8 @@ def import_comparisons(
     """Create prompts, candidates and comparison pairs from a JSONL file, or raise ImportRejected and write nothing."""
     if pairs not in PAIRING_MODES:
         raise ImportRejected([f"line 0: pairs: must be one of {', '.join(PAIRING_MODES)}"])
+    if len(campaign_slug) > MAX_SLUG_LENGTH:
+        raise ImportRejected([f"line 0: campaign: longer than {MAX_SLUG_LENGTH} characters"])
     rows, errors = parse_jsonl(data, default_locale=_default_locale(campaign_slug, default_locale))
     locales, locale_errors = _check_locales(rows)
     errors = sorted(errors + locale_errors, key=lambda message: int(message.split()[1].rstrip(":")))
@@ -114,6 +143,6 @@ def import_comparisons(
         added = locales_create_missing(locales)
         campaign = _campaign(campaign_slug, list(locales.values()))
         result = ImportResult(campaign=campaign, rows_seen=len(rows), locales_added=added)
-        for row in rows:
-            _write_prompt(campaign, row, locales[row.locale], pairs, result)
+        for first in range(0, len(rows), BATCH_ROWS):
+            _write_batch(campaign, rows[first : first + BATCH_ROWS], locales, pairs, result)
     return result

@@ -24,6 +24,7 @@ from annotate.quality_metrics import (
 )
 from annotate.quality_reviewers import KAPPA_COLUMNS, MIN_SHARED_PAIRS, REVIEWER_COLUMNS
 from annotate.sources import DEFAULT_FILTER, SOURCE_FILTERS, SourceFilterError, sources_for
+from annotate.spreadsheet import spreadsheet_safe
 
 HEATMAP_REVIEWERS = 25  # the heatmap shows the reviewers with the most judgments; the CSV has every pair
 REVIEWER_HEADERS = (
@@ -248,7 +249,7 @@ def _csv_tables(report: dict, flagged: set[int]) -> dict[str, tuple[tuple[str, .
 def _csv_value(value):
     if isinstance(value, float):
         return "" if math.isnan(value) else f"{value:.6g}"
-    return value
+    return spreadsheet_safe(value)
 
 
 @lead_required

@@ -31,5 +31,5 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 + (f" New locales: {', '.join(result.locales_added)}." if result.locales_added else ""),
             )
             return redirect("import_upload")
-    status = 400 if errors else 200
+    status = 400 if errors or form.errors else 200
     return render(request, "annotate/imports/upload.html", {"form": form, "errors": errors}, status=status)

@@ -1,4 +1,4 @@
-// Live training curves: fetch new metric rows whenever the polled progress card is swapped in.
+// Live training curves: fetch new metric rows whenever the polled progress card is swapped in; the log follows.
 (function () {
   "use strict";
   const CHARTS = { loss: "chart-loss", margins: "chart-margins", accuracy: "chart-accuracy" };
@@ -58,6 +58,35 @@
       .map((key, i) => ({ label: key, data: data[key], backgroundColor: colours[i % colours.length] + "99" }));
     new Chart(canvas, { type: "bar", data: { labels, datasets }, options: { animation: false } });
   }
+
+  // The log follows its newest line, unless the reader scrolled up (or folded it) before the card was swapped.
+  let logFollows = true;
+  let logOpen = null;
+  function logPre() {
+    return document.querySelector("#run-log pre");
+  }
+  function rememberLog() {
+    const pre = logPre();
+    if (!pre) return;
+    logFollows = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 8;
+    logOpen = pre.parentElement.open;
+  }
+  function followLog() {
+    const pre = logPre();
+    if (!pre) return;
+    if (logOpen !== null) pre.parentElement.open = logOpen;
+    if (logFollows) pre.scrollTop = pre.scrollHeight;
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    followLog();
+    document.body.addEventListener("htmx:beforeSwap", (event) => {
+      if (event.target && event.target.id === "run-progress") rememberLog();
+    });
+    document.body.addEventListener("htmx:afterSettle", (event) => {
+      if (event.target && event.target.id === "run-progress") followLog();
+    });
+  });
 
   document.addEventListener("DOMContentLoaded", () => {
     if (typeof Chart !== "undefined") drawDistribution();

@@ -57,6 +57,21 @@ def test_a_new_candidate_on_reimport_adds_only_its_pairs(locales):
     assert (result.candidates_created, result.comparisons_created) == (1, 2)
 
 
+def test_a_large_file_is_written_in_batches_of_a_few_queries_each(locales, django_assert_max_num_queries):
+    """The import holds the write lock throughout (on SQLite every reviewer waits for it): queries per batch, not per
+    row (SQLite splits big INSERTs). 1,200 prompts are three batches; the second import adds a candidate per prompt."""
+    rows = [native(f"p{i}", texts=(f"A{i}.", f"B{i}.")) for i in range(1200)]
+    with django_assert_max_num_queries(100):  # row by row it was over 7,000
+        first = import_comparisons(campaign_slug="big", data=jsonl(*rows))
+    assert (first.prompts_created, first.candidates_created, first.comparisons_created) == (1200, 2400, 1200)
+    rows = [native(f"p{i}", texts=(f"A{i}.", f"B{i}.", f"C{i}.")) for i in range(1200)]
+    with django_assert_max_num_queries(100):  # row by row it was over 7,000
+        again = import_comparisons(campaign_slug="big", data=jsonl(*rows))
+    assert (again.prompts_created, again.candidates_created, again.comparisons_created) == (0, 1200, 2400)
+    pairs = Comparison.objects.filter(prompt__external_id="p7").values_list("candidate_a__text", "candidate_b__text")
+    assert sorted(pairs) == [("A7.", "B7."), ("A7.", "C7."), ("B7.", "C7.")]
+
+
 def test_conversational_prompts_keep_their_messages(locales):
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
     row = native()

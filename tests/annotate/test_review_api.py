@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotate.models import Assignment, Judgment, Outcome
+from annotate.review_selectors import side_id
+from annotate.services.tokens import api_token_create
 from tests.annotate.review_helpers import campaign_with_pairs, rubric_with
 
 pytestmark = pytest.mark.django_db
@@ -43,8 +44,8 @@ def test_next_returns_a_blind_pair_with_the_rubric(api_for, alice, campaign):
         if assignment.a_on_left
         else (comparison.candidate_b, comparison.candidate_a)
     )
-    assert body["left"] == {"id": left.pk, "text": left.text}
-    assert body["right"] == {"id": right.pk, "text": right.text}
+    assert body["left"] == {"id": side_id(assignment_id=assignment.pk, candidate_id=left.pk), "text": left.text}
+    assert body["right"] == {"id": side_id(assignment_id=assignment.pk, candidate_id=right.pk), "text": right.text}
     assert body["prompt"]["text"] == comparison.prompt.text
     assert body["rubric"]["criteria"][0]["key"] == "accuracy"
     assert body["expires_at"].startswith(str(assignment.expires_at.year))
@@ -131,8 +132,7 @@ def test_an_expired_lease_whose_pair_filled_up_answers_409(api_for, alice, bob, 
 def test_token_auth_works_and_anonymous_is_refused(alice, campaign):
     client = APIClient()
     assert client.post(next_url(campaign)).status_code in (401, 403)
-    token = Token.objects.create(user=alice)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=alice)}")
     assert client.post(next_url(campaign)).status_code == 200
 
 

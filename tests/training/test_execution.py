@@ -123,6 +123,7 @@ def test_the_reporter_throttles_writes_but_always_writes_the_last_step(run):
 
 def test_the_reporter_writes_again_once_the_interval_has_passed(run):
     clock = FakeClock()
+    lifecycle.run_claim(run_id=run.id)
     reporter = DatabaseReporter(run_id=run.id, interval_s=0.5, clock=clock)
     reporter.start(100)
     clock.now += 0.6
@@ -137,6 +138,7 @@ def test_the_reporter_writes_again_once_the_interval_has_passed(run):
 
 def test_a_resumed_run_forgets_metrics_logged_after_its_checkpoint(run):
     RunMetric.objects.bulk_create([RunMetric(run=run, step=s, metrics={"loss": 1.0}) for s in range(1, 8)])
+    lifecycle.run_claim(run_id=run.id)
     reporter = DatabaseReporter(run_id=run.id, interval_s=0.0, clock=FakeClock())
     reporter.start(10)
     reporter.log(5, {"loss": 0.1})

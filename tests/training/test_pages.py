@@ -72,7 +72,7 @@ def test_the_runs_list_shows_status_badges_and_links_to_train_on_snapshots(
 ):
     client = client_for(lena)
     client.get(reverse("training:run_compare"))  # warm the session
-    with django_assert_num_queries(8):  # session, user, roles, lost sweep, runs, model count, snapshots (+campaigns)
+    with django_assert_num_queries(8):  # session, user, roles, runs, workers, model count, snapshots (+campaigns)
         page = client.get(reverse("training:run_list"))
     assert page.status_code == 200
     assert b'class="badge status-succeeded"' in page.content and b'class="badge status-running"' in page.content
@@ -85,7 +85,7 @@ def test_the_runs_list_shows_status_badges_and_links_to_train_on_snapshots(
 def test_the_run_page_reads_in_a_fixed_number_of_queries(client_for, lena, finished_run, django_assert_num_queries):
     client = client_for(lena)
     client.get(reverse("training:run_compare"))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):  # session, user, roles, run: nothing written
         assert client.get(reverse("training:run_detail", args=[finished_run.id])).status_code == 200
 
 
@@ -105,57 +105,10 @@ def test_reviewers_are_refused_every_training_page_and_endpoint(client_for, alic
         assert client.post(f"/api/v1/runs/{run_id}{suffix}").status_code == 403
 
 
-def test_the_launch_form_starts_from_the_snapshot_and_the_quick_preset(
-    client_for, lena, make_snapshot, tiny_base_model
-):
-    snapshot = make_snapshot()
-    page = client_for(lena).get(reverse("training:run_new") + f"?snapshot={snapshot.id}")
-    assert page.status_code == 200
-    assert f'<option value="{snapshot.id}" selected>'.encode() in page.content
-    assert b'name="max_steps" id="id_max_steps" value="30"' in page.content
-
-
-def test_changing_the_preset_swaps_in_its_settings_as_a_fragment(client_for, lena, tiny_base_model):
-    fragment = client_for(lena).get(reverse("training:run_new") + "?preset=standard", headers={"HX-Request": "true"})
-    assert fragment.status_code == 200
-    assert b"<html" not in fragment.content and b'id="settings-fields"' in fragment.content
-    assert b'name="max_length" id="id_max_length" value="1024"' in fragment.content
-
-
-def _form_data(snapshot, base_model, **settings):
-    from training.forms import show_value
-    from training.presets import editable_defaults
-
-    values = {**editable_defaults("quick"), **settings}
-    data = {name: show_value(value) if value is not None else "" for name, value in values.items()}
-    return {"snapshot": snapshot.id, "base_model": base_model.id, "preset": "quick", **data}
-
-
-def test_launching_from_the_form_queues_the_run_and_opens_its_page(
-    client_for, lena, make_snapshot, tiny_base_model, data_dir, sent, django_capture_on_commit_callbacks
-):
-    data = _form_data(make_snapshot(), tiny_base_model, max_steps=12, loss_type="ipo")
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(lena).post(reverse("training:run_new"), data)
-    run = TrainingRun.objects.get()
-    assert response.status_code == 302 and response.url == reverse("training:run_detail", args=[run.id])
-    assert run.config["max_steps"] == 12 and run.config["loss_type"] == "ipo" and run.launched_by == lena
-    assert len(sent) == 1
-
-
-def test_a_bad_setting_is_shown_on_its_field_and_nothing_is_queued(
-    client_for, lena, make_snapshot, tiny_base_model, data_dir, sent
-):
-    response = client_for(lena).post(reverse("training:run_new"), _form_data(make_snapshot(), tiny_base_model, beta=-1))
-    assert response.status_code == 400
-    assert "beta: must be &gt; 0, got -1" in response.content.decode()
-    assert TrainingRun.objects.count() == 0 and sent == []
-
-
 def test_the_progress_card_polls_while_running(client_for, lena, running_run, django_assert_num_queries):
     client = client_for(lena)
     client.get(reverse("training:run_list"))  # warm the session
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):  # session, user, roles, run: nothing written
         fragment = client.get(reverse("training:run_progress", args=[running_run.id]), headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     html = fragment.content.decode()
@@ -206,7 +159,7 @@ def test_two_runs_are_compared_side_by_side(client_for, lena, finished_run, make
         eval_report={**REPORT, "preference_accuracy": 0.625},
         config={"beta": 0.5},
     )
-    url = reverse("training:run_compare") + f"?a={finished_run.id}&b={other.id}"
+    url = reverse("training:run_compare") + f"?runs={finished_run.id},{other.id}"
     html = client_for(lena).get(url).content.decode()
     assert "<td>0.7500</td><td>0.6250</td>" in html
     assert '<tr class="differs"><th>beta</th>' in html

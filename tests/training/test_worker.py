@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 
 from tests.training.worker import Worker, wait_for
-from training.models import RunMetric, TrainingRun
-from training.services import launch
+from training import selectors
+from training.models import RunMetric, TrainingRun, TrainingWorker
+from training.services import RunRejected, launch
 from training.tasks import train_run
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -27,6 +28,10 @@ def worker(tmp_path_factory):
         worker.start()
         yield worker
         worker.kill()
+
+
+def live_names() -> set[str]:
+    return set(selectors.live_workers().values_list("name", flat=True))
 
 
 def status_of(run: TrainingRun) -> str:
@@ -100,11 +105,41 @@ def test_a_killed_worker_leaves_a_failed_run_that_resumes_to_the_same_final_step
         timeout=15,
         every=0.5,
     )
-    assert status_of(run) == TrainingRun.Status.FAILED
+    assert status_of(run) == TrainingRun.Status.RUNNING  # shown lost; only the sweep or a resume records it
 
     lena_client.post(reverse("training:run_resume", args=[run.id]))
+    assert "worker lost" in TrainingRun.objects.get(id=run.id).error
     wait_for(lambda: status_of(run) in ENDED, timeout=90, message=worker.logs)
     assert run.status == TrainingRun.Status.SUCCEEDED, run.error + worker.logs()
     assert (run.step, run.total_steps) == (12, 12)
     assert "resuming from the last checkpoint" in run.log and killed_at >= 3
     assert list(RunMetric.objects.filter(run=run).values_list("step", flat=True)) == list(range(1, 13))
+
+
+def test_a_real_worker_appears_in_the_panel_with_its_device_and_cuda_is_refused_without_a_gpu(
+    worker, make_snapshot, tiny_base_model, lena, data_dir, client_for
+):
+    wait_for(lambda: worker.name in live_names(), timeout=60, message=worker.logs)
+    announced = TrainingWorker.objects.get(name=worker.name)
+    assert announced.device == "cpu" and announced.device_name.startswith("CPU") and announced.memory_bytes > 0
+
+    html = client_for(lena).get(reverse("training:run_list")).content.decode()
+    assert f"<code>{worker.name}</code>" in html and 'status-idle">idle' in html
+
+    with pytest.raises(RunRejected, match="device: cuda needs a GPU, and no live training worker has one"):
+        launch.run_launch(
+            snapshot_id=make_snapshot().id,
+            base_model_id=tiny_base_model.id,
+            preset="quick",
+            overrides={"device": "cuda"},
+            launched_by=lena,
+        )
+
+
+def test_a_worker_that_shuts_down_cleanly_is_offline_at_once(worker):
+    wait_for(lambda: worker.name in live_names(), timeout=60, message=worker.logs)
+    worker.stop()
+    assert worker.name not in live_names()
+    assert TrainingWorker.objects.get(name=worker.name).stopped_at is not None
+    worker.start()  # the next test (or the fixture's teardown) finds it running again
+    wait_for(lambda: worker.name in live_names(), timeout=60, message=worker.logs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -31,6 +32,7 @@ class Worker:
 
     def __init__(self, log_dir: Path, *, queue: str | None = None):
         self.queue = queue or f"training-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.name = f"{self.queue}@{socket.gethostname()}"  # the Celery hostname it announces itself under
         self.log_dir = log_dir
         self.process: subprocess.Popen | None = None
         self.starts = 0
@@ -41,13 +43,14 @@ class Worker:
             **os.environ,
             "DATABASE_URL": database_url(),
             "TRAINING_HEARTBEAT_S": "0.3",
+            "TRAINING_QUEUE": self.queue,  # so it announces itself as a training worker
             "TRAINING_PROGRESS_INTERVAL_S": "0.2",
             "PYTHONUNBUFFERED": "1",
         }
         self.starts += 1
         log = (self.log_dir / f"worker-{self.starts}.log").open("w")
         command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", self.queue, "-c", "1", "-P", "solo"]
-        command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"]
+        command += ["-n", self.name, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"]
         # A session of its own, so a kill reaches the worker and nothing else.
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -58,6 +61,12 @@ class Worker:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """SIGTERM: Celery's warm shutdown, which runs the worker_shutdown handlers."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
 
     def logs(self) -> str:
         return "\n".join(path.read_text()[-3000:] for path in sorted(self.log_dir.glob("worker-*.log")))

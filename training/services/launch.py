@@ -13,10 +13,13 @@ from django.db import transaction
 
 from annotate import selectors as annotate_selectors
 from config.version import code_version
+from training.engine.config import ConfigError, EngineConfig
+from training.engine.loss_table import TIE_LOSS_TYPES
 from training.models import BaseModel, TrainingRun
 from training.presets import MANAGED_FIELDS, PRESETS
 from training.services import RunRejected
 from training.services.base_models import base_model_problems
+from training.services.workers import device_problems
 
 SNAPSHOT_FILES = {"train": "train.jsonl", "test": "test.jsonl", "ties": "ties.jsonl"}
 
@@ -37,7 +40,7 @@ def resolve_config(*, preset: str, overrides: dict[str, Any]) -> dict[str, Any]:
     managed = [key for key in overrides if key in MANAGED_FIELDS]
     if managed:
         raise RunRejected([f"{key}: set by Verdict for each run; remove it" for key in managed])
-    return {**PRESETS[preset].values, **overrides}
+    return {**PRESETS[preset].changes, **overrides}
 
 
 def _snapshot_files(snapshot) -> dict[str, str]:
@@ -56,21 +59,15 @@ def pairs_in(files: dict[str, str], key: str) -> int:
 
 
 def _engine_config(config: dict[str, Any], *, model_known: bool) -> tuple[dict[str, Any], list[str]]:
-    """The engine's own validation: the resolved config as a plain dict, and every problem found."""
-    from training.engine import ConfigError, EngineConfig
-
+    """The engine's own validation (torch-free): the resolved config as a plain dict, and every problem found."""
     try:
         return EngineConfig.from_dict(config).to_dict(), []
     except ConfigError as exc:
         # A missing model is reported in the user's terms (base_model), not as an engine path.
         return config, [e for e in exc.errors if model_known or not e.startswith("model_dir:")]
-    except (TypeError, ValueError, AttributeError) as exc:  # a value of a type validation cannot even inspect
-        return config, [f"config: a setting has a value of the wrong type ({exc})"]
 
 
 def _snapshot_problems(snapshot, files: dict[str, str], config: dict[str, Any]) -> list[str]:
-    from training.engine import TIE_LOSS_TYPES
-
     errors = []
     if pairs_in(files, "train") == 0:
         errors.append(f"snapshot: v{snapshot.version} has no training pairs; export one with judged pairs")
@@ -92,6 +89,8 @@ def run_launch(
     preset: str,
     overrides: dict[str, Any] | None = None,
     launched_by: AbstractBaseUser | None,
+    name: str = "",
+    notes: str = "",
 ) -> TrainingRun:
     """Validate everything, create the run and queue it once the transaction commits; RunRejected if invalid."""
     errors: list[str] = []
@@ -118,6 +117,7 @@ def run_launch(
     files = _snapshot_files(snapshot) if snapshot else {}
     if snapshot:
         errors += _snapshot_problems(snapshot, files, config)
+    errors += device_problems(config)
     if errors:
         raise RunRejected(errors)
 
@@ -126,6 +126,8 @@ def run_launch(
             snapshot_id=snapshot.id,
             base_model=base_model,
             preset=preset,
+            name=name,
+            notes=notes,
             config=config,
             data_files=files,
             lineage={
@@ -149,5 +151,5 @@ def enqueue(run: TrainingRun) -> None:
     from training.tasks import train_run
 
     run.celery_task_id = str(uuid.uuid4())
-    run.save(update_fields=["celery_task_id"])
+    TrainingRun.objects.filter(id=run.id, status=TrainingRun.Status.QUEUED).update(celery_task_id=run.celery_task_id)
     train_run.apply_async_on_commit(args=(run.id,), task_id=run.celery_task_id)

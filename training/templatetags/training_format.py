@@ -9,9 +9,11 @@ register = template.Library()
 
 @register.filter
 def duration(seconds) -> str:
-    """12.3 → "12s", 125 → "2m 05s", 7260 → "2h 01m"; empty for unknown."""
+    """12.3 → "12s", 125 → "2m 05s", 7260 → "2h 01m" (seconds or a timedelta); empty for unknown."""
     if seconds is None:
         return ""
+    if hasattr(seconds, "total_seconds"):
+        seconds = seconds.total_seconds()
     seconds = int(round(float(seconds)))
     if seconds < 60:
         return f"{seconds}s"
