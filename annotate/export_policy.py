@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from annotate.sources import DEFAULT_FILTER, SOURCE_FILTERS
+
 OUTCOMES = ("a", "b", "tie", "both_bad")
 STRENGTHS = ("slight", "clear", "strong")
 WEIGHTINGS = ("majority", "reliability")
@@ -81,6 +83,7 @@ class ExportPolicy:
     weight: str = "agreement"
     test_share: float = 0.1
     seed: int = 0
+    source: str = DEFAULT_FILTER  # whose judgments count (annotate/sources.py): AI judges only when asked for
 
     def __post_init__(self) -> None:
         if self.min_judgments is not None:
@@ -100,6 +103,8 @@ class ExportPolicy:
             raise PolicyError(f"test_share: expected a share in [0, 1), got {self.test_share!r}")
         if not 0 <= _number("seed", self.seed, int) <= MAX_SEED:
             raise PolicyError(f"seed: expected a whole number from 0 to 2^63-1, got {str(self.seed)[:40]}")
+        if self.source not in SOURCE_FILTERS:
+            raise PolicyError(f"source: expected one of {', '.join(SOURCE_FILTERS)}, got {self.source!r}")
 
     @classmethod
     def from_dict(cls, data: Any) -> ExportPolicy:

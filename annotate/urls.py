@@ -2,11 +2,27 @@ from __future__ import annotations
 
 from django.urls import path
 
-from annotate.views import accounts, dashboard, escalations, exports, home, importing, reviewing
+from annotate.views import (
+    accounts,
+    dashboard,
+    escalations,
+    exports,
+    home,
+    importing,
+    judgment_imports,
+    reviewing,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("imports/", importing.import_upload, name="import_upload"),
+    path("imports/judgments/", judgment_imports.judgment_import_upload, name="judgment_import_upload"),
+    path("locales/", judgment_imports.locale_list, name="locale_list"),
+    path(
+        "locales/reviewers/<id:reviewer_id>/",
+        judgment_imports.reviewer_qualifications,
+        name="reviewer_qualifications",
+    ),
     path("review/<slug:slug>/", reviewing.review_campaign, name="review_campaign"),
     path("review/<slug:slug>/next", reviewing.review_next, name="review_next"),
     path("review/<slug:slug>/<id:assignment_id>/submit", reviewing.review_submit, name="review_submit"),

@@ -15,7 +15,7 @@ from annotate.services.importing import ImportRejected, import_comparisons, impo
 from config.api import SLUG_PATH, PayloadTooLarge, errors
 
 
-def _checked_upload(request: Request):
+def checked_upload(request: Request):
     """The uploaded file, refused by its declared size before the body is parsed and by its real size after."""
     declared = request.META.get("CONTENT_LENGTH") or "0"
     problem = import_size_problem(int(declared)) if declared.isdigit() else None
@@ -46,7 +46,7 @@ def campaign_import(request: Request, slug: str) -> Response:
     """
     query = ImportQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
-    upload = _checked_upload(request)
+    upload = checked_upload(request)
     try:
         result = import_comparisons(
             campaign_slug=slug,
@@ -62,6 +62,7 @@ def campaign_import(request: Request, slug: str) -> Response:
             "prompts_created": result.prompts_created,
             "candidates_created": result.candidates_created,
             "comparisons_created": result.comparisons_created,
+            "locales_added": result.locales_added,
         },
         status=201,
     )

@@ -39,6 +39,7 @@ class PromptRow:
     tags: dict[str, Any]
     source: dict[str, Any]
     candidates: list[CandidateRow]
+    pairs: list[tuple[str, str]] | None = None  # candidate ids to pair; None: the import's pairing mode
 
 
 class RowError(Exception):
@@ -127,6 +128,24 @@ def _native_candidates(value: Any) -> list[CandidateRow]:
     return rows
 
 
+def _listed_pairs(value: Any, candidates: list[CandidateRow]) -> list[tuple[str, str]] | None:
+    """`"pairs": [["c1", "c2"], ...]`: the candidate pairs to create, by the row's candidate ids."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value:
+        raise RowError("pairs", 'must be a non-empty list of candidate id pairs, like [["c1", "c2"]]')
+    ids = {candidate.external_id for candidate in candidates}
+    pairs = []
+    for index, pair in enumerate(value):
+        if not isinstance(pair, list) or len(pair) != 2 or pair[0] == pair[1]:
+            raise RowError(f"pairs[{index}]", "must name two different candidates")
+        for external_id in pair:
+            if external_id not in ids:
+                raise RowError(f"pairs[{index}]", f"no candidate '{external_id}' in this row")
+        pairs.append((pair[0], pair[1]))
+    return pairs
+
+
 def _trl_candidates(data: dict[str, Any]) -> tuple[list[CandidateRow], dict[str, str]]:
     chosen = _completion_text(data.get("chosen"), "chosen")
     rejected = _completion_text(data.get("rejected"), "rejected")
@@ -159,7 +178,7 @@ def parse_row(data: Any, *, line: int, default_locale: str | None) -> PromptRow:
     external_id = _row_id(data, is_trl)
     locale = data.get("locale") or default_locale
     if not isinstance(locale, str) or not locale:
-        raise RowError("locale", "missing (give it in the row or with --locale)")
+        raise RowError("locale", "missing (give it in the row, or choose a default locale for the import)")
     prompt_value = data.get("messages", data.get("prompt"))
     messages = (
         _messages(prompt_value, "messages" if "messages" in data else "prompt")
@@ -178,7 +197,8 @@ def parse_row(data: Any, *, line: int, default_locale: str | None) -> PromptRow:
         source = {"format": "verdict", "line": line}
     if len({candidate.text for candidate in candidates}) < 2:
         raise RowError("candidates", "needs at least two distinct texts")
-    return PromptRow(line, external_id, locale, text, messages, tags, source, candidates)
+    pairs = _listed_pairs(data.get("pairs"), candidates)
+    return PromptRow(line, external_id, locale, text, messages, tags, source, candidates, pairs)
 
 
 def parse_jsonl(data: bytes, *, default_locale: str | None = None) -> tuple[list[PromptRow], list[str]]:
@@ -186,6 +206,7 @@ def parse_jsonl(data: bytes, *, default_locale: str | None = None) -> tuple[list
     rows: list[PromptRow] = []
     errors: list[str] = []
     first_line_of: dict[str, int] = {}
+    data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark, as some editors write
     for number, raw in enumerate(data.split(b"\n"), start=1):
         if not raw.strip():
             continue

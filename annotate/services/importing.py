@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
 
 from annotate.models import Campaign, Candidate, Comparison, Locale, Prompt
 from annotate.services.import_rows import PromptRow, parse_jsonl
+from annotate.services.locales import locales_create_missing, locales_resolve
 from annotate.services.rubrics import default_rubric
 
 PAIRING_MODES = ("all", "adjacent")
@@ -44,6 +45,7 @@ class ImportResult:
     candidates_created: int = 0
     comparisons_created: int = 0
     rows_seen: int = 0
+    locales_added: list[str] = field(default_factory=list)
 
 
 def _pairs(candidates: list[Candidate], mode: str) -> list[tuple[Candidate, Candidate]]:
@@ -51,14 +53,19 @@ def _pairs(candidates: list[Candidate], mode: str) -> list[tuple[Candidate, Cand
     return [(a, b) for a, b in pairs if a.text != b.text]
 
 
-def _check_locales(rows: list[PromptRow]) -> tuple[dict[str, Locale], list[str]]:
-    known = {locale.code: locale for locale in Locale.objects.filter(code__in={row.locale for row in rows})}
-    errors = [
-        f"line {row.line}: locale: unknown locale '{row.locale}' (add it in the admin first)"
-        for row in rows
-        if row.locale not in known
-    ]
-    return known, errors
+def _check_locales(rows: list[PromptRow]) -> tuple[dict[str, Locale | None], list[str]]:
+    """Known locales, well-formed new ones (None: created with the import) and a message per malformed one."""
+    found, problems = locales_resolve(row.locale for row in rows)
+    errors = [f"line {row.line}: locale: {problems[row.locale]}" for row in rows if row.locale in problems]
+    return found, errors
+
+
+def _default_locale(campaign_slug: str, given: str | None) -> str | None:
+    """The locale for rows that name none: the one given, else the campaign's when it has exactly one."""
+    if given:
+        return given
+    codes = list(Locale.objects.filter(campaigns__slug=campaign_slug).values_list("code", flat=True)[:2])
+    return codes[0] if len(codes) == 1 else None
 
 
 def _campaign(slug: str, locales: list[Locale]) -> Campaign:
@@ -117,9 +124,14 @@ def _write_batch(
     for row in rows:
         prompt = prompts[row.external_id]
         ordered = [candidates[prompt.pk, c.external_id] for c in row.candidates]
+        if row.pairs is None:
+            wanted = _pairs(ordered, pairs)
+        else:  # the row lists its pairs
+            by_id = {candidate.external_id: candidate for candidate in ordered}
+            wanted = [(by_id[a], by_id[b]) for a, b in row.pairs if by_id[a].text != by_id[b].text]
         comparisons += [
             Comparison(campaign=campaign, prompt=prompt, candidate_a=a, candidate_b=b)
-            for a, b in _pairs(ordered, pairs)
+            for a, b in wanted
             if (a.pk, b.pk) not in already and (b.pk, a.pk) not in already
         ]
     Comparison.objects.bulk_create(comparisons)
@@ -134,14 +146,15 @@ def import_comparisons(
         raise ImportRejected([f"line 0: pairs: must be one of {', '.join(PAIRING_MODES)}"])
     if len(campaign_slug) > MAX_SLUG_LENGTH:
         raise ImportRejected([f"line 0: campaign: longer than {MAX_SLUG_LENGTH} characters"])
-    rows, errors = parse_jsonl(data, default_locale=default_locale)
+    rows, errors = parse_jsonl(data, default_locale=_default_locale(campaign_slug, default_locale))
     locales, locale_errors = _check_locales(rows)
     errors = sorted(errors + locale_errors, key=lambda message: int(message.split()[1].rstrip(":")))
     if errors:
         raise ImportRejected(errors)
     with transaction.atomic():
+        added = locales_create_missing(locales)
         campaign = _campaign(campaign_slug, list(locales.values()))
-        result = ImportResult(campaign=campaign, rows_seen=len(rows))
+        result = ImportResult(campaign=campaign, rows_seen=len(rows), locales_added=added)
         for first in range(0, len(rows), BATCH_ROWS):
             _write_batch(campaign, rows[first : first + BATCH_ROWS], locales, pairs, result)
     return result

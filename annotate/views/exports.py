@@ -18,6 +18,7 @@ from annotate.models import Campaign, DatasetSnapshot, ExportJob
 from annotate.permissions import lead_required
 from annotate.services.export_jobs import export_job_create, export_job_progress
 from annotate.services.exporting import ExportError, export_preview
+from annotate.sources import SOURCE_FILTERS
 from config.ids import ModelIdsField
 
 PREVIEW_ROWS = 3
@@ -50,9 +51,16 @@ class SnapshotPolicyForm(forms.Form):
     )
     test_share = forms.FloatField(initial=ExportPolicy.test_share, min_value=0, max_value=0.99)
     seed = forms.IntegerField(initial=ExportPolicy.seed, min_value=-(2**63), max_value=2**63 - 1)  # 64 bits
+    source = forms.ChoiceField(
+        required=False,  # absent: the policy's default, human
+        choices=[(name, name) for name in SOURCE_FILTERS],
+        initial=ExportPolicy.source,
+        help_text="Whose judgments count: human (reviewers and imported annotators), ai (AI judges) or all",
+    )
 
     def policy(self) -> ExportPolicy:
         data = {key: value for key, value in self.cleaned_data.items() if key != "campaigns"}
+        data["source"] = data.get("source") or ExportPolicy.source
         return ExportPolicy.from_dict(data)
 
 
