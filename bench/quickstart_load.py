@@ -95,6 +95,7 @@ def prepare(n_pairs: int, n_reviewers: int) -> dict:
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)
     data = import_rows(n_pairs)
     started = time.perf_counter()
     result = import_comparisons(campaign_slug=SLUG, data=data)
@@ -305,7 +306,8 @@ def measure(args) -> dict:
             server.kill()
     load_after = os.getloadavg()
     if stats["errors"]:  # the server's own account of what went wrong, before its folder is removed
-        print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
+        text = log.read_text(errors="replace")
+        print(text[max(0, text.find("Traceback")) :][:6000], file=sys.stderr)
     trips = stats["round_trip_ms"]
     return {
         "database": connection.vendor,
