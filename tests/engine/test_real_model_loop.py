@@ -105,28 +105,17 @@ def test_pairs_by_the_shorter_answer_teach_the_adapter_to_answer_shorter(smollm2
     train_file.write_text("".join(json.dumps(pair) + "\n" for pair in pairs), encoding="utf-8")
 
     adapter = tmp_path / "adapter"
-    settings = ["--lr", "2e-3", "--max-steps", "8", "--batch-size", "4", "--max-length", "96", "--lora-r", "8",
-                "--lora-alpha", "16", "--warmup-ratio", "0", "--num-samples", "0", "--seed", "0", "--device", "cpu",
-                "--ref-cache-dir", str(tmp_path / "ref-cache")]  # fmt: skip
-    assert (
-        main(
-            [
-                "train",
-                "--model",
-                smollm2_dir,
-                "--out",
-                str(adapter),
-                "--train",
-                str(train_file),
-                "--no-progress",
-                *settings,
-            ]
-        )  # fmt: skip
-        == 0
-    )
+    # A learning rate high enough to move a rank-8 adapter in 8 steps (32 pairs, about one epoch).
+    train = ["train", "--model", smollm2_dir, "--out", str(adapter), "--train", str(train_file), "--no-progress",
+             "--lr", "2e-3", "--max-steps", "8", "--batch-size", "4", "--max-length", "96", "--lora-r", "8",
+             "--lora-alpha", "16", "--warmup-ratio", "0", "--num-samples", "0", "--seed", "0", "--device", "cpu",
+             "--ref-cache-dir", str(tmp_path / "ref-cache")]  # fmt: skip
+    assert main(train) == 0
 
     base = _greedy_tokens(smollm2_dir, held_out, tmp_path / "base.jsonl")
     tuned = _greedy_tokens(smollm2_dir, held_out, tmp_path / "tuned.jsonl", "--adapter", str(adapter))
     print(f"held-out greedy tokens: base {base}, adapter {tuned}, pairs {len(pairs)}")
     assert sum(tuned) / sum(base) < 0.5  # measured: 0.14 (371 tokens to 51)
     assert sum(t < b for t, b in zip(tuned, base, strict=True)) >= 6  # most prompts, not one outlier
+    # It follows the rule, not the spirit: the short answers are often wrong or echo the question ("What do cats
+    # chase."). Reward hacking a reviewer would catch, which is what evaluating a trained model is for.
