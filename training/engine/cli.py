@@ -1,4 +1,5 @@
-"""Command line: `python -m training.engine make-tiny-model DIR` and `python -m training.engine train ...`.
+"""Command line: `python -m training.engine make-tiny-model DIR` and `python -m training.engine train ...`
+(and cli_generate's `make-smollm2-model` and `generate`).
 
 Arguments and data files are checked before the model is loaded, and problems are printed as one line each
 (exit status 2), never as a traceback.
@@ -11,6 +12,7 @@ import json
 import sys
 from typing import Any
 
+from training.engine import cli_generate
 from training.engine.config import LOSS_TYPES, ConfigError, EngineConfig
 
 
@@ -55,6 +57,7 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
     train.add_argument("--config", help="JSON file of further EngineConfig settings (flags take precedence)")
     train.add_argument("--no-progress", action="store_true", help="print a line per step instead of a bar")
+    cli_generate.add_parsers(commands)
     return parser
 
 
@@ -152,6 +155,8 @@ def _train(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
+    if args.command in cli_generate.COMMANDS:
+        return cli_generate.COMMANDS[args.command](args)
     if args.command == "make-tiny-model":
         from training.engine.tiny import make_tiny_model
 

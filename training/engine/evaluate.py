@@ -8,8 +8,10 @@ from typing import Any
 import torch
 
 from training.engine.data import PreferencePair, TokenizedPair, collate, sequential_batches
+from training.engine.generate import prompt_token_ids, sample_completions
 from training.engine.model import sequence_logps
 from training.engine.objective import Objective, weighted_mean
+from training.engine.sampling import SamplingSettings
 
 
 @torch.no_grad()
@@ -126,38 +128,10 @@ def reward_distribution(chosen: torch.Tensor, rejected: torch.Tensor, bins: int 
     return {"edges": [round(float(edge), 6) for edge in edges], **counts}
 
 
-def _prompt_ids(pair: PreferencePair, tokenizer) -> list[int]:
-    if pair.conversational:
-        return list(
-            tokenizer.apply_chat_template(pair.prompt, add_generation_prompt=True, tokenize=True, return_dict=True)[
-                "input_ids"
-            ]
-        )
-    return list(tokenizer(text=pair.prompt)["input_ids"])
-
-
 def _prompt_text(pair: PreferencePair) -> str:
     if pair.conversational:
         return str(pair.prompt[-1]["content"])
     return pair.prompt
-
-
-def _generate(model, tokenizer, prompt_ids: list[int], *, max_new_tokens: int, sample: bool) -> list[int]:
-    device = next(model.parameters()).device
-    input_ids = torch.tensor([prompt_ids], device=device)
-    output = model.generate(
-        input_ids=input_ids,
-        attention_mask=torch.ones_like(input_ids),
-        max_new_tokens=max_new_tokens,
-        do_sample=sample,
-        top_k=0 if sample else None,
-        top_p=1.0 if sample else None,
-        temperature=1.0 if sample else None,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        use_cache=True,
-    )
-    return output[0, len(prompt_ids) :].tolist()
 
 
 def _next_token_logps(model, ids: list[int], start: int) -> torch.Tensor:
@@ -203,39 +177,35 @@ def kl_and_samples(
     num_samples: int,
     max_new_tokens: int,
     seed: int,
+    batch_size: int = 16,
 ) -> tuple[dict[str, float] | None, list[dict[str, str]]]:
     """KL(reference ‖ policy) estimated on completions sampled from the reference, and greedy samples from both.
 
-    KL ≈ mean over sampled y ~ π_ref(·|x) of the per-position KLs between the two next-token distributions.
-    The global RNG is left as it was, so evaluation never changes what training does next.
+    KL ≈ mean over sampled y ~ π_ref(·|x) of the per-position KLs between the two next-token distributions (the
+    end token included when the sample stopped on one). Generation is batched and draws from its own seeded
+    generators, so the global RNG is untouched and evaluation never changes what training does next.
     """
     prompts = _distinct_prompts(pairs, items, num_samples)
     if num_samples == 0 or max_new_tokens == 0 or not prompts:
         return None, []
     was_training = model.training
     model.eval()
+    texts = [pair.prompt for pair in prompts]
+    options = dict(batch_size=batch_size)
+    drawn_settings = SamplingSettings(samples=1, temperature=1.0, top_p=1.0, max_new_tokens=max_new_tokens, seed=seed)
+    greedy = SamplingSettings(samples=1, temperature=0.0, top_p=1.0, max_new_tokens=max_new_tokens, seed=seed)
     kl_terms, token_count, samples = [], 0, []
     try:
-        device = next(model.parameters()).device
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(seed)
-            for pair in prompts:
-                prompt_ids = _prompt_ids(pair, tokenizer)
-                with model.disable_adapter():
-                    drawn = _generate(model, tokenizer, prompt_ids, max_new_tokens=max_new_tokens, sample=True)
-                    reference_greedy = _generate(
-                        model, tokenizer, prompt_ids, max_new_tokens=max_new_tokens, sample=False
-                    )
-                kl_terms.append(_completion_kl(model, prompt_ids, drawn) if drawn else 0.0)
-                token_count += len(drawn)
-                adapter_greedy = _generate(model, tokenizer, prompt_ids, max_new_tokens=max_new_tokens, sample=False)
-                samples.append(
-                    {
-                        "prompt": _prompt_text(pair),
-                        "adapter": tokenizer.decode(adapter_greedy, skip_special_tokens=True),
-                        "reference": tokenizer.decode(reference_greedy, skip_special_tokens=True),
-                    }
-                )
+        with model.disable_adapter():
+            drawn = sample_completions(model, tokenizer, texts, drawn_settings, **options)
+            reference = sample_completions(model, tokenizer, texts, greedy, **options)
+        adapter = sample_completions(model, tokenizer, texts, greedy, **options)
+        for pair, sample, ref_answer, answer in zip(prompts, drawn, reference, adapter, strict=True):
+            completion = sample.token_ids + ([sample.stop_token] if sample.stop_token is not None else [])
+            prompt_ids = prompt_token_ids(pair.prompt, tokenizer)
+            kl_terms.append(_completion_kl(model, prompt_ids, completion) if completion else 0.0)
+            token_count += len(completion)
+            samples.append({"prompt": _prompt_text(pair), "adapter": answer.text, "reference": ref_answer.text})
     finally:
         model.train(was_training)
     kl = {
@@ -279,7 +249,14 @@ def build_report(
         (scores["policy_chosen"] - scores["ref_chosen"]) - (scores["policy_rejected"] - scores["ref_rejected"])
     )
     kl, samples = kl_and_samples(
-        model, tokenizer, pairs, items, num_samples=num_samples, max_new_tokens=max_new_tokens, seed=seed
+        model,
+        tokenizer,
+        pairs,
+        items,
+        num_samples=num_samples,
+        max_new_tokens=max_new_tokens,
+        seed=seed,
+        batch_size=batch_size,
     )
     ties = scores["is_tie"]
     prefs = ~ties

@@ -25,11 +25,12 @@ from training.engine.data import (
     pairs_sha256,
     tokenize_pairs,
 )
+from training.engine.digest import model_digest
 from training.engine.evaluate import build_report, score_pairs, summarize
 from training.engine.model import load_policy, sequence_logps
 from training.engine.objective import Objective, weighted_mean
 from training.engine.outputs import MetricsLog, write_json, write_model_card
-from training.engine.refcache import attach_reference_logps, model_files_sha256
+from training.engine.refcache import attach_reference_logps
 from training.engine.reporting import NullReporter, Reporter
 
 
@@ -206,7 +207,7 @@ def train_dpo(
     if not items:
         raise ValueError(f"no training pairs left: {dropped} prompts are longer than max_length={config.max_length}")
 
-    model_sha = model_files_sha256(config.model_dir)
+    model_sha = model_digest(config.model_dir)
     ref_cache_hit = None
     if config.precompute_ref_logps:
         cache = dict(

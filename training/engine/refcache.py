@@ -15,23 +15,10 @@ import torch
 from training.engine.data import TokenizedPair, collate, sequential_batches
 from training.engine.model import sequence_logps
 
-MODEL_FILE_SUFFIXES = (".safetensors", ".bin", ".json", ".model", ".txt", ".jinja")
-
 
 def default_cache_dir() -> Path:
     root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(root) / "verdict-engine" / "ref_logps"
-
-
-def model_files_sha256(model_dir: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(Path(model_dir).iterdir()):
-        if path.is_file() and path.suffix in MODEL_FILE_SUFFIXES:
-            digest.update(path.name.encode() + b"\0")
-            with path.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-    return digest.hexdigest()
 
 
 def cache_key(model_sha: str, items: list[TokenizedPair], dtype: torch.dtype, share_prompt: bool = False) -> str:
