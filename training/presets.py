@@ -6,7 +6,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 # Set per run by the service, never by a preset or a user.
-MANAGED_FIELDS = ("model_dir", "output_dir", "ref_cache_dir")
+MANAGED_FIELDS = ("model_dir", "output_dir", "ref_cache_dir", "init_adapter_dir")
 
 
 @dataclass(frozen=True)

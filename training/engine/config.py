@@ -63,6 +63,9 @@ class EngineConfig:
     checkpoint_every: int | None = None
     precompute_ref_logps: bool = False
     ref_cache_dir: str | None = None
+    # An earlier run's adapter folder to continue training (the next on-policy round) instead of a fresh LoRA; its
+    # own LoRA settings (r, alpha, target modules) then apply. The reference stays the base model.
+    init_adapter_dir: str | None = None
     num_samples: int = 4
     sample_max_new_tokens: int = 48
     device: str = "auto"
@@ -144,7 +147,7 @@ class EngineConfig:
 
     def _validate_paths(self) -> list[str]:
         errors = []
-        for name in ("model_dir", "output_dir", "ref_cache_dir"):
+        for name in ("model_dir", "output_dir", "ref_cache_dir", "init_adapter_dir"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, (str, os.PathLike)):
                 errors.append(f"{name}: expected a folder path, got {value!r}")
@@ -156,6 +159,8 @@ class EngineConfig:
             errors.append(f"model_dir: {self.model_dir} is not a directory")
         elif not os.path.isfile(os.path.join(self.model_dir, "config.json")):
             errors.append(f"model_dir: {self.model_dir} has no config.json (is it a transformers model folder?)")
+        if self.init_adapter_dir and not os.path.isfile(os.path.join(self.init_adapter_dir, "adapter_config.json")):
+            errors.append(f"init_adapter_dir: {self.init_adapter_dir} holds no adapter (no adapter_config.json)")
         if not self.output_dir:
             errors.append("output_dir: required")
         elif os.path.exists(self.output_dir) and not os.path.isdir(self.output_dir):

@@ -34,9 +34,10 @@ def _disable_dropout(module: torch.nn.Module) -> None:
 def load_policy(model_dir: str, config: EngineConfig):
     """Load the base model and tokenizer and wrap the model with a fresh LoRA adapter: (peft_model, tokenizer).
 
-    fp32 on CPU, bf16 on CUDA. The adapter's initial weights depend only on `config.seed`.
+    fp32 on CPU, bf16 on CUDA. The adapter's initial weights depend only on `config.seed`, or are an earlier run's
+    adapter (`config.init_adapter_dir`), trainable, when this run continues it.
     """
-    from peft import LoraConfig, get_peft_model
+    from peft import LoraConfig, PeftModel, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     device = resolve_device(config.device)
@@ -49,6 +50,8 @@ def load_policy(model_dir: str, config: EngineConfig):
     model.config.use_cache = False
     if config.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    if config.init_adapter_dir:
+        return PeftModel.from_pretrained(model, config.init_adapter_dir, is_trainable=True), tokenizer
     lora = LoraConfig(
         r=config.lora_r,
         lora_alpha=config.lora_alpha,
