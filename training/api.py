@@ -34,6 +34,8 @@ def runs(request: Request) -> Response:
         for key, what in (("snapshot", "dataset snapshot"), ("base_model", "registered base model"))
         if _id(data.get(key)) is None
     ]
+    if data.get("parent_run") is not None and _id(data["parent_run"]) is None:
+        errors.append("parent_run: the id of a succeeded run whose adapter this run continues")
     errors += [
         f"{key}: expected a string of at most {limit} characters"
         for key, limit in (("name", 200), ("notes", 10_000))
@@ -50,6 +52,7 @@ def runs(request: Request) -> Response:
             launched_by=request.user,
             name=data.get("name", ""),
             notes=data.get("notes", ""),
+            parent_run_id=_id(data.get("parent_run")),
         )
     except RunRejected as exc:
         return Response({"errors": exc.errors}, status=400)

@@ -9,7 +9,7 @@ from django import forms
 
 from annotate import selectors as annotate_selectors
 from training.presets import DEFAULT_PRESET, PRESETS, editable_defaults
-from training.selectors import base_model_list
+from training.selectors import base_model_list, succeeded_runs
 
 FIXED_FIELDS = ("snapshot", "base_model", "preset")
 
@@ -36,6 +36,9 @@ class RunForm(forms.Form):
     preset = forms.ChoiceField(choices=[(key, preset.label) for key, preset in PRESETS.items()])
     name = forms.CharField(max_length=200, required=False, help_text="A short label for lists, e.g. ipo-beta-0.5")
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Why this run exists")
+    parent_run = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label="Start from", help_text="An earlier run's adapter"
+    )
 
     def __init__(self, *args, preset: str = DEFAULT_PRESET, **kwargs):
         super().__init__(*args, **kwargs)
@@ -43,6 +46,9 @@ class RunForm(forms.Form):
             (snapshot.id, str(snapshot)) for snapshot in annotate_selectors.snapshot_list()
         ]
         self.fields["base_model"].queryset = base_model_list()
+        self.fields["parent_run"].choices = [("", "a fresh adapter")] + [
+            (run.id, f"run #{run.id} {run.name}".strip() + f" ({run.base_model})") for run in succeeded_runs()
+        ]
         self.fields["preset"].initial = preset
         self.setting_names = []
         for name, value in editable_defaults(preset).items():

@@ -11,6 +11,7 @@ from annotate import selectors as annotate_selectors
 from annotate.permissions import lead_required
 from training import selectors
 from training.forms import RegisterModelForm, RunForm
+from training.generation_selectors import run_lineage
 from training.presets import DEFAULT_PRESET, PRESETS
 from training.report import compare_rows, compare_series, report_context
 from training.services import RunRejected, artifacts, base_models, launch, lifecycle
@@ -74,6 +75,7 @@ def run_new(request: HttpRequest) -> HttpResponse:
                     preset=form.cleaned_data["preset"],
                     overrides=form.overrides(),
                     launched_by=request.user,
+                    parent_run_id=form.cleaned_data["parent_run"],
                 )
             except RunRejected as exc:
                 form.add_service_errors(exc.errors)
@@ -84,8 +86,9 @@ def run_new(request: HttpRequest) -> HttpResponse:
     initial = {"preset": preset}
     if request.GET.get("snapshot", "").isdigit():
         initial["snapshot"] = int(request.GET["snapshot"])
-    if request.GET.get("base_model", "").isdigit():
-        initial["base_model"] = int(request.GET["base_model"])
+    for key in ("base_model", "parent_run"):
+        if request.GET.get(key, "").isdigit():
+            initial[key] = int(request.GET[key])
     form = RunForm(initial=initial, preset=preset)
     template = "training/_settings_fields.html" if request.htmx else "training/run_new.html"
     return render(request, template, {"form": form, "presets": PRESETS})
@@ -102,7 +105,7 @@ def _run_context(run) -> dict:
 @require_GET
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get(run_id=run_id)
-    context = {**_run_context(run), "report": report_context(run=run)}
+    context = {**_run_context(run), "report": report_context(run=run), "chain": run_lineage(run=run)}
     return render(request, "training/run_detail.html", context)
 
 

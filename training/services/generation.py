@@ -292,10 +292,11 @@ def generation_job_create(
 
 def generation_job_cancel(*, job_id: int) -> GenerationJob:
     """A queued job is cancelled at once; a running one is asked to stop (it stops after its current batch)."""
-    if not _apply("cancel", job_id=job_id, finished_at=timezone.now()):
-        _apply("request_stop", job_id=job_id, cancel_requested=True)
+    moved = _apply("cancel", job_id=job_id, finished_at=timezone.now()) or _apply(
+        "request_stop", job_id=job_id, cancel_requested=True
+    )
     job = GenerationJob.objects.get(id=job_id)
-    if job.status not in (Status.CANCELLED, Status.RUNNING):
+    if not moved:
         raise GenerationRejected({"status": [f"job #{job.id} is {job.status}; only a queued or running job can stop"]})
     return job
 
