@@ -138,6 +138,12 @@ def test_next_round_prefills_the_form_and_the_run_page_shows_the_chain(client_fo
     generation.generation_job_execute(job_id=job.id)
     page = client.get(f"/training/runs/{adapter_run.id}/").content.decode()
     chain = page[page.index('id="lineage-chain"') : page.index("</ol>", page.index('id="lineage-chain"'))]
-    for step in ("source", f"v{adapter_run.snapshot.version}", f"Run #{adapter_run.id}", f"#{job.id}", "source-round-2"):
+    for step in (
+        "source",
+        f"v{adapter_run.snapshot.version}",
+        f"Run #{adapter_run.id}",
+        f"#{job.id}",
+        "source-round-2",
+    ):
         assert step in chain
     assert "Next round" in page
