@@ -45,9 +45,10 @@ def generate(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         values, errors = _initial(request)
         return render(request, "training/generate.html", _form_context(values, errors))
-    given = GenerationJobInput(
-        data={**request.POST.dict(), "models": request.POST.getlist("models"), **request.FILES.dict()}
-    )
+    fields = {
+        key: value for key, value in request.POST.dict().items() if key != "prompts_file"
+    }  # an empty box posts ""
+    given = GenerationJobInput(data={**fields, "models": request.POST.getlist("models"), **request.FILES.dict()})
     errors = {} if given.is_valid() else given.errors
     if not errors:
         try:
