@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from training.models import GenerationJob, TrainingRun
@@ -63,10 +63,12 @@ def job_summary(*, job: GenerationJob) -> dict[str, Any]:
 
 def run_lineage(*, run: TrainingRun) -> dict[str, Any]:
     """campaign → snapshot → run → generation → campaign: where the run's data came from and what it went on to make."""
+    # Three queries whatever the chain holds: campaigns, generations, and the runs before and after (one query).
+    related = list(TrainingRun.objects.filter(Q(id=run.parent_run_id) | Q(parent_run=run.id)).order_by("id"))
     return {
         "campaigns": list(run.snapshot.campaigns.order_by("slug")),
         "snapshot": run.snapshot,
-        "parent_run": run.parent_run,
+        "parent_run": next((r for r in related if r.id == run.parent_run_id), None),
         "generations": list(run.generation_jobs.select_related("target_campaign").order_by("id")),
-        "child_runs": list(run.child_runs.order_by("id")),
+        "child_runs": [r for r in related if r.parent_run_id == run.id],
     }
