@@ -40,6 +40,8 @@ class RowError(Exception):
 def _text(value: Any, field_name: str, *, allow_empty: bool = False) -> str:
     if not isinstance(value, str) or not (value.strip() or allow_empty):
         raise RowError(field_name, "missing or empty text")
+    if "\x00" in value:  # PostgreSQL cannot store it; refused on every database alike
+        raise RowError(field_name, "contains a NUL character (U+0000)")
     return value
 
 

@@ -106,3 +106,9 @@ def test_reviewers_see_an_empty_answer_said_plainly(alice, client_for):
     import_comparisons(campaign_slug="g", data=generated("a", ("", "Yes.")), allow_empty=True)
     page = client_for(alice).get("/review/g/", follow=True)
     assert "(empty answer)" in page.content.decode()
+
+
+def test_a_nul_character_is_refused_on_every_database():
+    with pytest.raises(ImportRejected) as refused:
+        import_comparisons(campaign_slug="g", data=generated("a", ("Yes\x00.", "No.")))
+    assert refused.value.errors == ["line 1: candidates[0].text: contains a NUL character (U+0000)"]

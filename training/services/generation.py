@@ -342,9 +342,11 @@ def _sample(job: GenerationJob, pin: dict[str, Any], rows, done_before: int) -> 
         batch_size=BATCH_SIZE,
         on_batch=_Progress(job, done_before),
     )
-    if pin["run_id"]:  # an adapter is pinned by its run: the run page explains it; the digests stay in meta
-        for row in out:
-            for candidate in row["candidates"]:
+    for row in out:
+        for candidate in row["candidates"]:
+            # A byte-level model can emit U+0000, which no database column takes: shown as U+FFFD instead.
+            candidate["text"] = candidate["text"].replace("\x00", "\ufffd")
+            if pin["run_id"]:  # an adapter is pinned by its run: the run page explains it; the digests stay in meta
                 candidate["model_version"] = f"run-{pin['run_id']}"
                 candidate["meta"]["run_id"] = pin["run_id"]
     return out
