@@ -13,7 +13,8 @@ from annotate.services.importing import ImportRejected, import_comparisons
 @permission_classes([IsLead])
 @parser_classes([MultiPartParser, FileUploadParser])
 def campaign_import(request: Request, slug: str) -> Response:
-    """Upload a JSONL file (multipart field `file`, or the raw body); ?pairs=all|adjacent&locale=CODE."""
+    """Upload a JSONL file (multipart field `file`, or the raw body);
+    ?pairs=all|adjacent|across-models&locale=CODE&allow_empty=1&allow_identical=1."""
     upload = request.data.get("file")
     if upload is None:
         return Response({"errors": ["line 0: file: no file uploaded (multipart field 'file')"]}, status=400)
@@ -23,6 +24,8 @@ def campaign_import(request: Request, slug: str) -> Response:
             data=upload.read(),
             pairs=request.query_params.get("pairs", "all"),
             default_locale=request.query_params.get("locale"),
+            allow_empty=request.query_params.get("allow_empty") in ("1", "true"),
+            allow_identical=request.query_params.get("allow_identical") in ("1", "true"),
         )
     except ImportRejected as exc:
         return Response({"errors": exc.errors}, status=400)

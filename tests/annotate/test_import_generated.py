@@ -112,3 +112,16 @@ def test_a_nul_character_is_refused_on_every_database():
     with pytest.raises(ImportRejected) as refused:
         import_comparisons(campaign_slug="g", data=generated("a", ("Yes\x00.", "No.")))
     assert refused.value.errors == ["line 1: candidates[0].text: contains a NUL character (U+0000)"]
+
+
+def test_the_api_takes_the_options_as_query_parameters(api_for, lena):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    api = api_for(lena)
+    url = "/api/v1/campaigns/g/imports?pairs=across-models&allow_empty=1&allow_identical=1"
+    first = api.post(url, {"file": SimpleUploadedFile("a.jsonl", generated("a", ("", "")))})
+    second = api.post(url, {"file": SimpleUploadedFile("b.jsonl", generated("b", ("No.",)))})
+    assert (first.status_code, second.status_code) == (201, 201), second.json()
+    assert (first.json()["candidates_created"], second.json()["comparisons_created"]) == (1, 1)
+    refused = api.post("/api/v1/campaigns/g/imports", {"file": SimpleUploadedFile("c.jsonl", generated("c", ("",)))})
+    assert refused.status_code == 400
