@@ -168,3 +168,13 @@ def test_the_next_round_uses_only_prompts_its_snapshot_never_used(source, adapte
     assert job.source_run == adapter_run and job.source["kind"] == "unused"
     rows = [json.loads(line) for line in open(job.prompts_file, encoding="utf-8")]
     assert sorted(row["id"] for row in rows) == ["en-1", "en-2", "ja-0"]
+
+
+def test_a_chat_model_gets_a_plain_text_prompt_as_a_user_message(source, tiny_base_model, lena):
+    job = create([f"base:{tiny_base_model.id}"], lena, locale="ja-JP")
+    assert job.source["as_chat"] is True
+    generation.generation_job_execute(job_id=job.id)
+    prompt = Campaign.objects.get(slug="generated").prompts.get()
+    assert prompt.messages == [{"role": "user", "content": "the dog"}] and prompt.text == ""
+    into_source = create([f"base:{tiny_base_model.id}"], lena, locale="ja-JP", target_campaign="source")
+    assert "as_chat" not in into_source.source

@@ -75,7 +75,7 @@ def test_a_prompts_file_can_be_uploaded(api_for, lena, source, tiny_base_model):
     data = {**body(tiny_base_model, source_campaign=""), "prompts_file": upload}
     response = api_for(lena).post("/api/v1/generation-jobs", data, format="multipart")
     assert response.status_code == 201, response.json()
-    assert response.json()["source"] == {"kind": "upload", "locale": ""}
+    assert response.json()["source"] == {"kind": "upload", "locale": "", "as_chat": True}
 
 
 def test_a_reviewer_cannot_create_jobs(api_for, alice, source, tiny_base_model):

@@ -95,6 +95,7 @@ def _pin(choice: str, errors: list[str]) -> dict[str, Any] | None:
         problems = base_model_problems(base)
         errors += [p.removeprefix("base_model: ") for p in problems]
         pin = {"kind": "base", "base_model_id": base.id, "name": base.name, "revision": base.revision}
+        pin["chat"] = base.has_chat_template
         return None if problems else {**pin, "model_dir": base.path, "adapter_dir": None, "run_id": None}
     run = TrainingRun.objects.select_related("base_model").filter(id=int(raw_id)).first()
     if run is None or run.status != TrainingRun.Status.SUCCEEDED:
@@ -109,6 +110,7 @@ def _pin(choice: str, errors: list[str]) -> dict[str, Any] | None:
         "base_model_id": base.id,
         "name": run_model_name(run),
         "revision": base.revision,
+        "chat": base.has_chat_template,
         "model_dir": base.path,
         "adapter_dir": run.output_dir,
         "run_id": run.id,
@@ -185,6 +187,14 @@ def _prompt_rows(
     raise GenerationRejected({"prompts": ["choose a campaign's prompts or upload a prompts file"]})
 
 
+def _as_chat(row: dict[str, Any]) -> dict[str, Any]:
+    """A plain-text prompt as one user message: a chat model answers a bare text poorly or not at all, and the new
+    campaign keeps the conversation, so reviewers, exports and training all see the prompt the model answered."""
+    if "messages" in row or not isinstance(row.get("prompt"), str):
+        return row
+    return {**{k: v for k, v in row.items() if k != "prompt"}, "messages": [{"role": "user", "content": row["prompt"]}]}
+
+
 def round_number(run: TrainingRun) -> int:
     """Round 1 trains on judgments of answers from elsewhere; each parent link is one round before."""
     rounds, seen = 1, {run.id}
@@ -257,6 +267,9 @@ def generation_job_create(
     rows, source = _prompt_rows(source_campaign=campaign, locale=locale, tag=tag, upload=prompts_file, round_of=run)
     if not rows:
         raise GenerationRejected({"prompts": ["no prompts match (check the campaign, locale and tag)"]})
+    # Not into the campaign the prompts came from: there the stored prompt (plain text) is what reviewers see.
+    if all(pin["chat"] for pin in pins) and target_campaign != source_campaign:
+        rows, source = [_as_chat(row) for row in rows], {**source, "as_chat": True}
     unknown = sorted({row["locale"] for row in rows} - set(Locale.objects.values_list("code", flat=True)))
     if unknown:
         raise GenerationRejected(

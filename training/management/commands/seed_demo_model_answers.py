@@ -17,7 +17,7 @@ from training.models import BaseModel, GenerationJob
 from training.services.generation import generation_job_create, generation_job_execute
 
 TARGET = "demo-smollm2"
-SETTINGS = {"samples": 2, "temperature": 0.8, "top_p": 0.95, "max_new_tokens": 96, "seed": 0}
+SETTINGS = {"samples": 2, "temperature": 0.8, "top_p": 0.95, "max_new_tokens": 64, "seed": 0}
 
 
 class Command(BaseCommand):
