@@ -22,11 +22,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from annotate import selectors as annotate_selectors
 from annotate.models import Campaign, Locale
 from annotate.services.importing import ImportRejected, import_comparisons
 from training.models import BaseModel, GenerationJob, TrainingRun
+from training.services import GenerationRejected
 from training.services.base_models import base_model_problems, model_revision
+from training.services.generation_prompts import as_chat, chosen_prompt_rows
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +38,6 @@ PROGRESS_INTERVAL_S = 1.0
 # "auto": CUDA when the worker has it; sequences sampled together (bounded by memory on long answers).
 DEVICE = "auto"
 BATCH_SIZE = 16
-
-
-class GenerationRejected(Exception):
-    """A job that cannot be created or acted on; `errors` maps each field to messages a user can act on."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        super().__init__("; ".join(f"{key}: {m}" for key, messages in errors.items() for m in messages))
 
 
 class JobCancelled(Exception):
@@ -133,68 +126,6 @@ def _pins(choices: list[str]) -> list[dict[str, Any]]:
     return pins
 
 
-def _snapshot_prompts(snapshot) -> set[tuple[str, str]]:
-    """(campaign slug, prompt id) of every prompt a snapshot's pairs came from, in any split."""
-    used = set()
-    for name in ("train.jsonl", "test.jsonl", "ties.jsonl"):
-        try:
-            path = annotate_selectors.snapshot_file_path(snapshot=snapshot, name=name)
-        except FileNotFoundError:
-            continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            meta = json.loads(line).get("meta", {}) if line.strip() else {}
-            if meta.get("prompt_id") is not None:
-                used.add((meta.get("campaign", ""), str(meta["prompt_id"])))
-    return used
-
-
-def _uploaded_rows(data: bytes, default_locale: str) -> list[dict[str, Any]]:
-    """A prompts-only JSONL file, checked line by line by the engine's reader (no model is loaded for it)."""
-    from training.engine.prompts import PromptFileError, read_prompt_rows
-
-    folder = Path(settings.DATA_DIR) / "generation" / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}.jsonl"
-    path.write_bytes(data)
-    try:
-        rows = [row.fields for row in read_prompt_rows(str(path))]
-    except PromptFileError as exc:
-        raise GenerationRejected({"prompts_file": exc.errors}) from None
-    finally:
-        path.unlink(missing_ok=True)
-    missing = [row["id"] for row in rows if not (row.get("locale") or default_locale)]
-    if missing:
-        raise GenerationRejected({"locale": [f"prompt {missing[0]!r} names no locale: give a default locale"]})
-    return [{**row, "locale": row.get("locale") or default_locale} for row in rows]
-
-
-def _prompt_rows(
-    *, source_campaign: Campaign | None, locale: str, tag: str, upload: bytes | None, round_of: TrainingRun | None
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The chosen prompts as import rows, and a description of where they came from."""
-    if upload is not None:
-        return _uploaded_rows(upload, locale), {"kind": "upload", "locale": locale}
-    if source_campaign is not None:
-        rows = annotate_selectors.prompt_rows(campaigns=[source_campaign], locale=locale, tag=tag)
-        return rows, {"kind": "campaign", "campaign": source_campaign.slug, "locale": locale, "tag": tag}
-    if round_of is not None:
-        snapshot = round_of.snapshot
-        campaigns = list(snapshot.campaigns.all())
-        used = _snapshot_prompts(snapshot)
-        rows = annotate_selectors.prompt_rows(campaigns=campaigns, locale=locale, tag=tag, exclude=used)
-        source = {"kind": "unused", "snapshot": snapshot.version, "campaigns": [c.slug for c in campaigns]}
-        return rows, {**source, "locale": locale, "tag": tag}
-    raise GenerationRejected({"prompts": ["choose a campaign's prompts or upload a prompts file"]})
-
-
-def _as_chat(row: dict[str, Any]) -> dict[str, Any]:
-    """A plain-text prompt as one user message: a chat model answers a bare text poorly or not at all, and the new
-    campaign keeps the conversation, so reviewers, exports and training all see the prompt the model answered."""
-    if "messages" in row or not isinstance(row.get("prompt"), str):
-        return row
-    return {**{k: v for k, v in row.items() if k != "prompt"}, "messages": [{"role": "user", "content": row["prompt"]}]}
-
-
 def round_number(run: TrainingRun) -> int:
     """Round 1 trains on judgments of answers from elsewhere; each parent link is one round before."""
     rounds, seen = 1, {run.id}
@@ -264,12 +195,14 @@ def generation_job_create(
         raise GenerationRejected(errors)
     if run is not None:
         next_round_defaults(run=run)  # refuses a run that has not succeeded
-    rows, source = _prompt_rows(source_campaign=campaign, locale=locale, tag=tag, upload=prompts_file, round_of=run)
+    rows, source = chosen_prompt_rows(
+        source_campaign=campaign, locale=locale, tag=tag, upload=prompts_file, round_of=run
+    )
     if not rows:
         raise GenerationRejected({"prompts": ["no prompts match (check the campaign, locale and tag)"]})
     # Not into the campaign the prompts came from: there the stored prompt (plain text) is what reviewers see.
     if all(pin["chat"] for pin in pins) and target_campaign != source_campaign:
-        rows, source = [_as_chat(row) for row in rows], {**source, "as_chat": True}
+        rows, source = [as_chat(row) for row in rows], {**source, "as_chat": True}
     unknown = sorted({row["locale"] for row in rows} - set(Locale.objects.values_list("code", flat=True)))
     if unknown:
         raise GenerationRejected(
