@@ -178,3 +178,23 @@ def test_a_chat_model_gets_a_plain_text_prompt_as_a_user_message(source, tiny_ba
     assert prompt.messages == [{"role": "user", "content": "the dog"}] and prompt.text == ""
     into_source = create([f"base:{tiny_base_model.id}"], lena, locale="ja-JP", target_campaign="source")
     assert "as_chat" not in into_source.source
+
+
+def test_a_running_job_whose_worker_went_silent_is_failed_as_lost(source, tiny_base_model, lena, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import TrainingWorkerFactory
+
+    now = timezone.now()
+    old = now - timedelta(seconds=settings.TRAINING_STALE_AFTER_S + 5)
+    TrainingWorkerFactory(name="training@alive", last_seen_at=now)
+    TrainingWorkerFactory(name="training@dead", last_seen_at=old)
+    jobs = [create([f"base:{tiny_base_model.id}"], lena) for _ in range(3)]
+    for job, worker, started in zip(jobs, ("training@alive", "training@dead", "training@dead"), (old, old, now)):
+        GenerationJob.objects.filter(id=job.id).update(status=Status.RUNNING, worker=worker, started_at=started)
+    assert generation.generation_jobs_mark_lost(now=now) == 1
+    statuses = [GenerationJob.objects.get(id=job.id) for job in jobs]
+    assert [job.status for job in statuses] == [Status.RUNNING, Status.FAILED, Status.RUNNING]
+    assert statuses[1].error.startswith("worker lost: training@dead stopped beating")

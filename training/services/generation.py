@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from django.utils.text import slugify
 from annotate.models import Campaign, Locale
 from annotate.services.importing import ImportRejected, import_comparisons
 from training.models import BaseModel, GenerationJob, TrainingRun
+from training.selectors import live_workers, stale_cutoff
 from training.services import GenerationRejected
 from training.services.base_models import base_model_problems, model_revision
 from training.services.generation_prompts import as_chat, chosen_prompt_rows
@@ -38,6 +40,7 @@ PROGRESS_INTERVAL_S = 1.0
 # "auto": CUDA when the worker has it; sequences sampled together (bounded by memory on long answers).
 DEVICE = "auto"
 BATCH_SIZE = 16
+JOB_WORKER_LOST = "worker lost: {worker} stopped beating (it died or was killed); nothing was imported, start it again"
 
 
 class JobCancelled(Exception):
@@ -58,6 +61,7 @@ TRANSITIONS: dict[str, Transition] = {
     "fail": Transition((Status.RUNNING,), Status.FAILED),
     "stop": Transition((Status.RUNNING,), Status.CANCELLED),
     "cancel": Transition((Status.QUEUED,), Status.CANCELLED),
+    "mark_lost": Transition((Status.RUNNING,), Status.FAILED),
 }
 
 
@@ -345,3 +349,20 @@ def generation_job_execute(*, job_id: int, worker: str = "") -> str | None:
         _apply("fail", job_id=job.id, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}")
         return Status.FAILED
     return GenerationJob.objects.values_list("status", flat=True).get(id=job.id)
+
+
+def generation_jobs_mark_lost(*, now: datetime | None = None) -> int:
+    """Running jobs whose worker is no longer a live training worker are failed as "worker lost"; returns how many.
+
+    A job has no heartbeat of its own: its worker's (TrainingWorker.last_seen_at) says whether anyone still runs it.
+    Jobs claimed within the stale period are left alone, so a worker that has just started is never judged early.
+    """
+    now = now or timezone.now()
+    live = live_workers(now).values_list("name", flat=True)
+    lost = GenerationJob.objects.filter(status=Status.RUNNING, started_at__lt=stale_cutoff(now)).exclude(
+        worker__in=live
+    )
+    return sum(
+        _apply("mark_lost", job_id=job_id, finished_at=now, error=JOB_WORKER_LOST.format(worker=worker or "?"))
+        for job_id, worker in lost.values_list("id", "worker")
+    )
