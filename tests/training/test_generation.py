@@ -192,7 +192,9 @@ def test_a_running_job_whose_worker_went_silent_is_failed_as_lost(source, tiny_b
     TrainingWorkerFactory(name="training@alive", last_seen_at=now)
     TrainingWorkerFactory(name="training@dead", last_seen_at=old)
     jobs = [create([f"base:{tiny_base_model.id}"], lena) for _ in range(3)]
-    for job, worker, started in zip(jobs, ("training@alive", "training@dead", "training@dead"), (old, old, now)):
+    for job, worker, started in zip(
+        jobs, ("training@alive", "training@dead", "training@dead"), (old, old, now), strict=True
+    ):
         GenerationJob.objects.filter(id=job.id).update(status=Status.RUNNING, worker=worker, started_at=started)
     assert generation.generation_jobs_mark_lost(now=now) == 1
     statuses = [GenerationJob.objects.get(id=job.id) for job in jobs]

@@ -39,6 +39,7 @@ class Command(BaseCommand):
             name="demo answers",
             models=[f"base:{base.id}"],
             source_campaign=DEMO_CAMPAIGN,
+            locale="en-US",  # SmolLM2 writes English; its Japanese is not worth a reviewer's time
             settings_values=SETTINGS,
             pairs="all",  # one model: its two samples of a prompt make the pair
             target_campaign=TARGET,
