@@ -78,9 +78,15 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(models.Judgment)
 class JudgmentAdmin(admin.ModelAdmin):
-    list_display = ["id", "reviewer", "comparison", "outcome", "strength", "gold_correct", "created_at"]
-    list_filter = ["outcome", "strength"]
+    list_display = ["id", "reviewer", "comparison", "outcome", "strength", "gold_correct", "source", "created_at"]
+    list_filter = ["outcome", "strength", "source"]
     raw_id_fields = ["assignment", "comparison"]
+
+
+@admin.register(models.JudgeIdentity)
+class JudgeIdentityAdmin(admin.ModelAdmin):
+    list_display = ["user", "source", "external_id", "model_name", "model_version", "prompt_sha256"]
+    list_filter = ["source"]
 
 
 @admin.register(models.EscalationResolution)

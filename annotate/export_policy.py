@@ -11,9 +11,12 @@ and what survives is either a preference (outcome a or b, for train/test) or a t
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+from annotate.sources import DEFAULT_FILTER, SOURCE_FILTERS
 
 OUTCOMES = ("a", "b", "tie", "both_bad")
 STRENGTHS = ("slight", "clear", "strong")
@@ -39,9 +42,40 @@ class PolicyError(ValueError):
     """A policy value a person typed is out of range; the message names the knob."""
 
 
+# Bounds of the whole-number knobs: a seed is hashed as text, but it is stored in JSON columns and manifests that
+# other tools read as 64-bit integers; no campaign asks for more judgments per pair than this.
+MAX_SEED = 2**63 - 1
+MAX_MIN_JUDGMENTS = 1000
+
+
+def _number(name: str, value: Any, kind: type) -> int | float:
+    """`value` as `kind` (int or float): numbers as they are, text (forms, flags) parsed; never a bool or ±inf/NaN."""
+    if isinstance(value, str):
+        try:
+            value = kind(value.strip())
+        except ValueError:
+            raise PolicyError(f"{name}: expected a number, got {value[:40]!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PolicyError(f"{name}: expected a number, got {str(value)[:40]!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PolicyError(f"{name}: expected a finite number, got {value!r}")
+    if kind is int:
+        if isinstance(value, float) and not value.is_integer():
+            raise PolicyError(f"{name}: expected a whole number, got {value!r}")
+        return int(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        raise PolicyError(f"{name}: expected a share between 0 and 1, got {str(value)[:40]}…") from None
+
+
 @dataclass(frozen=True)
 class ExportPolicy:
-    """Every knob of an export. `min_judgments=None` means each campaign's overlap."""
+    """Every knob of an export. `min_judgments=None` means each campaign's overlap.
+
+    This is the one place policy values are checked, for the page, the API and the command alike: types and ranges
+    on construction (`__post_init__`), and `from_dict` for values that arrive as JSON, form data or text.
+    """
 
     min_judgments: int | None = None
     min_agreement: float = 0.6
@@ -49,38 +83,47 @@ class ExportPolicy:
     weight: str = "agreement"
     test_share: float = 0.1
     seed: int = 0
+    source: str = DEFAULT_FILTER  # whose judgments count (annotate/sources.py): AI judges only when asked for
 
     def __post_init__(self) -> None:
-        if self.min_judgments is not None and (isinstance(self.min_judgments, bool) or self.min_judgments < 1):
-            raise PolicyError(f"min_judgments: expected a whole number ≥ 1 or empty, got {self.min_judgments!r}")
-        if not 0.0 <= self.min_agreement <= 1.0:
+        if self.min_judgments is not None:
+            _number("min_judgments", self.min_judgments, int)
+            if not 1 <= self.min_judgments <= MAX_MIN_JUDGMENTS:
+                raise PolicyError(
+                    f"min_judgments: expected a whole number from 1 to {MAX_MIN_JUDGMENTS} or empty, "
+                    f"got {str(self.min_judgments)[:40]}"
+                )
+        if not 0.0 <= _number("min_agreement", self.min_agreement, float) <= 1.0:
             raise PolicyError(f"min_agreement: expected a share between 0 and 1, got {self.min_agreement!r}")
-        if self.weighting not in WEIGHTINGS:
-            raise PolicyError(f"weighting: expected one of {', '.join(WEIGHTINGS)}, got {self.weighting!r}")
-        if self.weight not in WEIGHT_MODES:
-            raise PolicyError(f"weight: expected one of {', '.join(WEIGHT_MODES)}, got {self.weight!r}")
-        if not 0.0 <= self.test_share < 1.0:
+        if not isinstance(self.weighting, str) or self.weighting not in WEIGHTINGS:
+            raise PolicyError(f"weighting: expected one of {', '.join(WEIGHTINGS)}, got {self.weighting!r:.40}")
+        if not isinstance(self.weight, str) or self.weight not in WEIGHT_MODES:
+            raise PolicyError(f"weight: expected one of {', '.join(WEIGHT_MODES)}, got {self.weight!r:.40}")
+        if not 0.0 <= _number("test_share", self.test_share, float) < 1.0:
             raise PolicyError(f"test_share: expected a share in [0, 1), got {self.test_share!r}")
+        if not 0 <= _number("seed", self.seed, int) <= MAX_SEED:
+            raise PolicyError(f"seed: expected a whole number from 0 to 2^63-1, got {str(self.seed)[:40]}")
+        if self.source not in SOURCE_FILTERS:
+            raise PolicyError(f"source: expected one of {', '.join(SOURCE_FILTERS)}, got {self.source!r}")
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> ExportPolicy:
+    def from_dict(cls, data: Any) -> ExportPolicy:
         """Build from user input (JSON, a form, command flags); unknown keys are an error, absent keys the default."""
-        data = dict(data or {})
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            raise PolicyError(f"policy: expected an object of settings, got {type(data).__name__}")
+        data = dict(data)
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(set(data) - known, key=str)
         if unknown:
-            raise PolicyError(f"{unknown[0]}: not a policy setting (known: {', '.join(sorted(known))})")
+            raise PolicyError(f"{str(unknown[0])[:40]}: not a policy setting (known: {', '.join(sorted(known))})")
         converters = {"min_judgments": int, "min_agreement": float, "test_share": float, "seed": int}
-        for name, convert in converters.items():
-            if name not in data:
-                continue
-            if name == "min_judgments" and data[name] in ("", None):
+        for name, kind in converters.items():
+            if name == "min_judgments" and data.get(name) in ("", None):
                 data[name] = None
-                continue
-            try:
-                data[name] = convert(data[name])
-            except (TypeError, ValueError):
-                raise PolicyError(f"{name}: expected a number, got {data[name]!r}") from None
+            elif name in data:
+                data[name] = _number(name, data[name], kind)
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from annotate import sources
+
 User = settings.AUTH_USER_MODEL
 
 
@@ -194,6 +196,8 @@ class Assignment(models.Model):
         LEASED = "leased"
         SUBMITTED = "submitted"
         RELEASED = "released"
+        # An AI judge's judgment: it records the order the judge saw, but holds no slot of the human review pool.
+        UNPOOLED = "unpooled"
 
     reviewer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="assignments")
     comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="assignments")
@@ -215,6 +219,40 @@ class Assignment(models.Model):
         return f"{self.reviewer} on {self.comparison_id} ({self.state})"
 
 
+class JudgmentSource(models.TextChoices):
+    REVIEWER = sources.REVIEWER, "Verdict reviewer"
+    IMPORTED = sources.IMPORTED, "Imported annotator"
+    AI = sources.AI, "AI judge"
+
+
+class JudgeIdentity(models.Model):
+    """Who stands behind judgments no Verdict reviewer made: an imported annotator or an AI judge.
+
+    Each has its own user row (no usable password, inactive, no role group: it cannot sign in), so every judgment
+    keeps a `reviewer` and the dashboard lists imported annotators and judges like reviewers.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="judge_identity")
+    source = models.CharField(max_length=10, choices=JudgmentSource.choices[1:])
+    external_id = models.CharField(max_length=200, blank=True, help_text="Imported annotator's pseudonymous id")
+    model_name = models.CharField(max_length=200, blank=True)
+    model_version = models.CharField(max_length=200, blank=True)
+    prompt_sha256 = models.CharField(max_length=64, blank=True, help_text="Digest of the judge prompt")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id", "model_name", "model_version", "prompt_sha256"],
+                name="unique_judge_identity",
+            )
+        ]
+
+    def __str__(self) -> str:
+        if self.source == JudgmentSource.IMPORTED:
+            return f"annotator {self.external_id}"
+        return " ".join(filter(None, [self.model_name, self.model_version, self.prompt_sha256[:8]]))
+
+
 class Judgment(models.Model):
     assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="judgment")
     comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="judgments")
@@ -226,10 +264,19 @@ class Judgment(models.Model):
     time_taken_ms = models.PositiveIntegerField(default=0)
     gold_correct = models.BooleanField(null=True, blank=True, help_text="Set for gold items only")
     created_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=10, choices=JudgmentSource.choices, default=JudgmentSource.REVIEWER)
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["comparison", "outcome"])]
+        constraints = [
+            # Re-importing a file adds nothing: one judgment per imported annotator or AI judge and pair.
+            models.UniqueConstraint(
+                fields=["comparison", "reviewer"],
+                condition=~models.Q(source=sources.REVIEWER),
+                name="one_external_judgment_per_pair",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.reviewer}: {self.outcome} on {self.comparison_id}"

@@ -15,13 +15,15 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import FloatField, TextField, Value
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Concat, Length, Trim, TruncDate
 
+from annotate.db import repeatable_read
 from annotate.models import Campaign, Judgment
 from annotate.quality_metrics import OUTCOMES, SECONDS_PER_DAY, STRENGTHS, Coded, JudgmentArrays
+from annotate.sources import HUMAN_SOURCES
 
 CHUNK_ROWS = 50_000
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -29,29 +31,13 @@ _COPY_HEADER = 19  # PGCOPY signature (11 bytes), flags (4), header extension le
 _COPY_TRAILER = 2  # field count -1
 
 
-def campaign_arrays(*, campaign: Campaign) -> JudgmentArrays:
-    """Every judgment of the campaign as compact arrays. ``created_at`` has day resolution."""
+def campaign_arrays(*, campaign: Campaign, sources: Sequence[str] = HUMAN_SOURCES) -> JudgmentArrays:
+    """The campaign's judgments from these sources (annotate/sources.py; humans by default) as compact arrays.
+    ``created_at`` has day resolution."""
     if connection.vendor == "postgresql":
-        with snapshot():  # the temporary table lives until the transaction ends: there must be one
-            return _postgresql_arrays(campaign)
-    return _generic_arrays(campaign)
-
-
-class _Snapshot(transaction.Atomic):
-    def __enter__(self) -> None:
-        super().__enter__()
-        with connection.cursor() as cursor:
-            # Must be the transaction's first statement: the outermost block has just begun it.
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            # The judgments ⋈ assignments hash join spills to disk at the default 4 MB.
-            cursor.execute("SET LOCAL work_mem = '64MB'")
-
-
-def snapshot() -> transaction.Atomic:
-    """One transaction whose reads all see the same data (PostgreSQL: repeatable read), for the stamp and arrays."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        return _Snapshot(using=None, savepoint=True, durable=False)
-    return transaction.atomic()
+        with repeatable_read():  # the temporary table lives until the transaction ends: there must be one
+            return _postgresql_arrays(campaign, sources)
+    return _generic_arrays(campaign, sources)
 
 
 def _tags(texts: Sequence[str | None], text_codes: np.ndarray) -> dict[str, Coded]:
@@ -139,7 +125,7 @@ SELECT {", ".join(columns)}
 FROM annotate_judgment AS judgment
 JOIN annotate_comparison AS comparison ON comparison.id = judgment.comparison_id
 JOIN annotate_assignment AS assignment ON assignment.id = judgment.assignment_id
-WHERE comparison.campaign_id = %(c)s
+WHERE comparison.campaign_id = %(c)s AND judgment.source = ANY(%(sources)s)
 """
     return sql, params, ("i8", "i8", "i2", "i2", "i2", "i8", "i2", "i4") + ("f8",) * len(criteria)
 
@@ -167,13 +153,15 @@ def _copy_columns(cursor, sql: str, params: dict, types: Sequence[str]) -> list[
     return [rows[f"value{index}"].astype(np.dtype(kind).newbyteorder("=")) for index, kind in enumerate(types)]
 
 
-def _postgresql_arrays(campaign: Campaign) -> JudgmentArrays:
+def _postgresql_arrays(campaign: Campaign, sources: Sequence[str]) -> JudgmentArrays:
     criteria = campaign.rubric.criterion_keys()
     sql, params, types = _judgments_sql(criteria)
     labels: dict[str, list[str]] = {"locale": [], "tags": [], "model": []}
     with connection.cursor() as wrapper:
+        # The judgments ⋈ assignments hash join spills to disk at the default 4 MB.
+        wrapper.execute("SET LOCAL work_mem = '64MB'")
         cursor = wrapper.cursor  # psycopg's own cursor: Django's wrapper has no copy()
-        judgment = _copy_columns(cursor, sql, {"c": campaign.pk, **params}, types)
+        judgment = _copy_columns(cursor, sql, {"c": campaign.pk, "sources": list(sources), **params}, types)
         # Inside a test's transaction ON COMMIT DROP comes late: drop any table left by an earlier call.
         wrapper.execute("DROP TABLE IF EXISTS pg_temp.quality_comparison")
         wrapper.execute(_GATHER_SQL, {"c": campaign.pk})
@@ -238,7 +226,7 @@ def _epoch_days(dates: Sequence) -> np.ndarray:
     return np.array(dates, dtype="datetime64[D]").astype(np.int64)
 
 
-def _judgment_rows(campaign: Campaign, criteria: list[str]) -> Iterator[list[tuple]]:
+def _judgment_rows(campaign: Campaign, criteria: list[str], sources: Sequence[str]) -> Iterator[list[tuple]]:
     """Batches of rows: _BASE_FIELDS, then day, tags, lengths, models, and (a, b) per criterion. One query."""
     expressions = [
         TruncDate("created_at", tzinfo=UTC),
@@ -253,7 +241,9 @@ def _judgment_rows(campaign: Campaign, criteria: list[str]) -> Iterator[list[tup
         for side in ("a", "b"):
             expressions.append(Cast(KeyTextTransform(key, KeyTransform(side, "ratings")), FloatField()))
     queryset = (
-        Judgment.objects.filter(comparison__campaign=campaign).order_by().values_list(*_BASE_FIELDS, *expressions)
+        Judgment.objects.filter(comparison__campaign=campaign, source__in=sources)
+        .order_by()
+        .values_list(*_BASE_FIELDS, *expressions)
     )
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
@@ -282,14 +272,14 @@ class _Labels:
         return _used(rank[codes] if len(codes) else codes, order)
 
 
-def _generic_arrays(campaign: Campaign) -> JudgmentArrays:
+def _generic_arrays(campaign: Campaign, sources: Sequence[str] = HUMAN_SOURCES) -> JudgmentArrays:
     criteria = campaign.rubric.criterion_keys()
     outcome_code = {name: i for i, name in enumerate(OUTCOMES)}
     strength_code = {"": -1, None: -1} | {name: i for i, name in enumerate(STRENGTHS)}
     locales, models, tag_texts = _Labels(), _Labels(), _Labels()
     columns: dict[str, list[np.ndarray]] = {}
     n_base = len(_BASE_FIELDS)
-    for batch in _judgment_rows(campaign, criteria):
+    for batch in _judgment_rows(campaign, criteria, sources):
         fields = list(zip(*batch, strict=True))
         n = len(batch)
         chunk = {

@@ -8,6 +8,7 @@ from datetime import datetime, time
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from annotate.models import Assignment, Campaign, Comparison, Judgment, Outcome
 from annotate.selectors import campaigns_for_reviewer
@@ -15,11 +16,20 @@ from annotate.selectors import campaigns_for_reviewer
 
 @dataclass(frozen=True)
 class Side:
-    """One candidate as a reviewer sees it: position and text only (no model name, no candidate label)."""
+    """One candidate as a reviewer sees it: position, an opaque id and the text (no model name, no candidate label,
+    no database id)."""
 
     position: str  # "left" | "right"
-    candidate_id: int
+    id: str  # side_id(): stands for this candidate within this assignment only
     text: str
+
+
+def side_id(*, assignment_id: int, candidate_id: int) -> str:
+    """The id a reviewer sees for one side of their assignment: an HMAC (SECRET_KEY) of the assignment and the
+    candidate. Database ids would leak creation order (once the source label: chosen was created first); this one
+    carries nothing without the key, differs between assignments and needs no storage."""
+    value = f"{assignment_id}:{candidate_id}"
+    return salted_hmac("verdict.review.side", value, algorithm="sha256").hexdigest()[:20]
 
 
 @dataclass(frozen=True)
@@ -96,19 +106,18 @@ def _blind(assignment: Assignment, comparison: Comparison, rubric) -> BlindPair:
         assignment=assignment,
         prompt_text=comparison.prompt.text,
         messages=[m for m in messages if isinstance(m, dict)],
-        left=Side("left", first.pk, first.text),
-        right=Side("right", second.pk, second.text),
+        left=Side("left", side_id(assignment_id=assignment.pk, candidate_id=first.pk), first.text),
+        right=Side("right", side_id(assignment_id=assignment.pk, candidate_id=second.pk), second.text),
         rubric=rubric,
     )
 
 
 def campaign_progress(*, campaign: Campaign, reviewer: AbstractBaseUser | None = None) -> CampaignProgress:
-    """Judgments stored against judgments wanted (regular pairs × overlap); gold pairs are not campaign work."""
-    regular = Comparison.objects.filter(campaign=campaign, gold_outcome="")
-    totals = regular.aggregate(pairs=Count("id"), held=Sum("taken"))
-    leased = Assignment.objects.filter(
-        state=Assignment.State.LEASED, comparison__campaign=campaign, comparison__gold_outcome=""
-    ).count()
+    """Progress as reviewers see it (see `campaigns_with_progress`)."""
+    totals = Comparison.objects.filter(campaign=campaign).aggregate(
+        pairs=Count("id", filter=Q(gold_outcome="")), held=Sum("taken")
+    )
+    leased = Assignment.objects.filter(state=Assignment.State.LEASED, comparison__campaign=campaign).count()
     mine = 0
     if reviewer is not None:
         mine = Judgment.objects.filter(reviewer=reviewer, comparison__campaign=campaign).count()
@@ -123,20 +132,23 @@ def campaign_progress(*, campaign: Campaign, reviewer: AbstractBaseUser | None =
 
 
 def campaigns_with_progress(*, reviewer: AbstractBaseUser) -> list[CampaignProgress]:
-    """The reviewer's campaigns (qualified locales) with progress: a fixed number of queries, whatever the count."""
+    """The reviewer's campaigns (qualified locales) with progress: a fixed number of queries, whatever the count.
+
+    Every number here moves alike for gold and regular pairs, or a reviewer could spot gold (answer carelessly,
+    see the count stand still, undo, answer carefully): `judgments` counts every submitted judgment, gold included
+    (slots held minus leases, over all pairs), and `mine` all of the reviewer's own. `wanted` stays regular pairs ×
+    overlap (a fixed figure, so gold cannot show in it either), so `percent` reaches 100 a little early in a
+    campaign with gold. Leads' figures (quality dashboard, exports) keep gold apart."""
     campaigns = list(campaigns_for_reviewer(reviewer=reviewer))
     ids = [campaign.pk for campaign in campaigns]
-    regular = Q(gold_outcome="")
     totals = {
         row["campaign"]: row
-        for row in Comparison.objects.filter(regular, campaign__in=ids)
+        for row in Comparison.objects.filter(campaign__in=ids)
         .values("campaign")
-        .annotate(pairs=Count("id"), held=Sum("taken"))
+        .annotate(pairs=Count("id", filter=Q(gold_outcome="")), held=Sum("taken"))
     }
     leased = dict(
-        Assignment.objects.filter(
-            state=Assignment.State.LEASED, comparison__campaign__in=ids, comparison__gold_outcome=""
-        )
+        Assignment.objects.filter(state=Assignment.State.LEASED, comparison__campaign__in=ids)
         .values_list("comparison__campaign")
         .annotate(n=Count("id"))
     )

@@ -6,13 +6,14 @@ from celery import shared_task
 
 from annotate import quality
 from annotate.services import export_jobs
+from annotate.sources import DEFAULT_FILTER
 
 
 # Not retried: a failed refresh leaves the previous report on show, and the next page view that finds it stale
 # enqueues another once the lock is released (or expires).
 @shared_task(name="annotate.tasks.refresh_quality_report", max_retries=0, ignore_result=True)
-def refresh_quality_report(campaign_id: int) -> None:
-    quality.refresh_campaign_report(campaign_id=campaign_id)
+def refresh_quality_report(campaign_id: int, source: str = DEFAULT_FILTER) -> None:
+    quality.refresh_campaign_report(campaign_id=campaign_id, source=source)
 
 
 # Never retried and acknowledged on receipt: an export is delivered at most once, and the claim in

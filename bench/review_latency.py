@@ -306,7 +306,7 @@ async def wait_until_up(base: str, timeout: float = 30.0) -> None:
                 return
             except httpx.TransportError:
                 await asyncio.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer within 30 s")
+    raise RuntimeError(f"the server did not answer within {timeout:.0f} s")
 
 
 def think(args) -> float:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.db import connections, transaction
 from rest_framework.test import APIClient
 
+from annotate.models import Locale
 from tests.factories import LocaleFactory, QualificationFactory, UserFactory
 
 
@@ -91,6 +94,32 @@ def tiny_model_dir(tmp_path_factory) -> str:
     from training.engine import make_tiny_model
 
     return str(make_tiny_model(tmp_path_factory.mktemp("tiny-model")))
+
+
+@pytest.fixture
+def write_elsewhere(transactional_db):
+    """`write_elsewhere("fr-FR")` creates that locale in a transaction of its own on another thread (so another
+    database connection) and returns what it raised, if anything; it waits for the writer (at most a minute)."""
+
+    def write(code: str) -> list[BaseException]:
+        failures: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with transaction.atomic():
+                    Locale.objects.create(code=code, name=code)
+            except BaseException as exc:  # returned to the test
+                failures.append(exc)
+            finally:
+                connections.close_all()
+
+        writer = threading.Thread(target=run)
+        writer.start()
+        writer.join(timeout=60)
+        assert not writer.is_alive(), "the writer is still waiting"
+        return failures
+
+    return write
 
 
 SMOLLM2_DIR = Path(__file__).resolve().parents[1] / "var" / "models" / "smollm2-135m-instruct"

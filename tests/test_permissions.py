@@ -14,6 +14,7 @@ from annotate.roles import LEAD, REVIEWER
 PUBLIC = {"home", "login", "logout"}  # home shows the sign-in page to anonymous visitors
 SAMPLE_KWARG = {
     "int": 999999,
+    "id": 999999,
     "slug": "no-such-thing",
     "string": "no-such-thing",
     "path": "no/such/thing",

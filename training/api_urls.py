@@ -6,12 +6,12 @@ from training import api, generation_api
 
 urlpatterns = [
     path("runs", api.runs, name="api_runs"),
-    path("runs/<int:run_id>", api.run_detail, name="api_run_detail"),
-    path("runs/<int:run_id>/cancel", api.run_cancel, name="api_run_cancel"),
-    path("runs/<int:run_id>/resume", api.run_resume, name="api_run_resume"),
-    path("runs/<int:run_id>/adapter", api.run_adapter, name="api_run_adapter"),
+    path("runs/<id:run_id>", api.run_detail, name="api_run_detail"),
+    path("runs/<id:run_id>/cancel", api.run_cancel, name="api_run_cancel"),
+    path("runs/<id:run_id>/resume", api.run_resume, name="api_run_resume"),
+    path("runs/<id:run_id>/adapter", api.run_adapter, name="api_run_adapter"),
     path("training-workers", api.training_workers, name="api_training_workers"),
     path("generation-jobs", generation_api.generation_jobs, name="api_generation_jobs"),
-    path("generation-jobs/<int:job_id>", generation_api.generation_job_detail, name="api_generation_job"),
-    path("generation-jobs/<int:job_id>/cancel", generation_api.generation_job_stop, name="api_generation_job_cancel"),
+    path("generation-jobs/<id:job_id>", generation_api.generation_job_detail, name="api_generation_job"),
+    path("generation-jobs/<id:job_id>/cancel", generation_api.generation_job_stop, name="api_generation_job_cancel"),
 ]

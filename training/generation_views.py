@@ -9,7 +9,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotate.models import Campaign, Locale
 from annotate.permissions import lead_required
+from config.ids import read_query
 from training import generation_selectors as selectors
+from training.forms import GenerateQuery
 from training.selectors import run_get
 from training.serializers import GenerationJobInput
 from training.services.generation import PAIRING, GenerationRejected, generation_job_cancel, next_round_defaults
@@ -28,23 +30,25 @@ def _form_context(values: dict, errors: dict) -> dict:
     }
 
 
-def _initial(request: HttpRequest) -> tuple[dict, dict]:
-    """Defaults, or a "Next round" of ?round_of=RUN prepared by the service."""
+def _initial(request: HttpRequest) -> tuple[dict, dict, int]:
+    """Defaults, or a "Next round" of ?round_of=RUN prepared by the service; and the page's status (400: bad query)."""
     values = {"samples": 2, "temperature": 0.8, "top_p": 0.95, "max_new_tokens": 256, "seed": 0, "models": []}
-    round_of = request.GET.get("round_of", "")
-    if not round_of.isdigit():
-        return values, {}
+    query = read_query(request, GenerateQuery)
+    if query is None:
+        return values, {}, 400
+    if query["round_of"] is None:
+        return values, {}, 200
     try:
-        return {**values, **next_round_defaults(run=run_get(run_id=int(round_of)))}, {}
+        return {**values, **next_round_defaults(run=run_get(run_id=query["round_of"]))}, {}, 200
     except GenerationRejected as exc:
-        return values, exc.errors
+        return values, exc.errors, 200
 
 
 @lead_required
 def generate(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        values, errors = _initial(request)
-        return render(request, "training/generate.html", _form_context(values, errors))
+        values, errors, status = _initial(request)
+        return render(request, "training/generate.html", _form_context(values, errors), status=status)
     fields = {
         key: value for key, value in request.POST.dict().items() if key != "prompts_file"
     }  # an empty box posts ""

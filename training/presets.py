@@ -1,12 +1,17 @@
-"""Starting points for a run's engine config; every field stays editable on the launch form and in the API."""
+"""Starting points for a run's engine config, stored as differences from the engine's defaults (the schema's).
+
+Every field stays editable on the launch form and in the API.
+"""
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
+from training.engine.settings_schema import SETTINGS, defaults
+
 # Set per run by the service, never by a preset or a user.
-MANAGED_FIELDS = ("model_dir", "output_dir", "ref_cache_dir", "init_adapter_dir")
+MANAGED_FIELDS = tuple(name for name, setting in SETTINGS.items() if setting.managed)
 
 
 @dataclass(frozen=True)
@@ -14,7 +19,7 @@ class Preset:
     key: str
     label: str
     description: str
-    values: dict[str, Any] = field(default_factory=dict)
+    changes: dict[str, Any] = field(default_factory=dict)  # only what differs from the engine's defaults
 
 
 PRESETS: dict[str, Preset] = {
@@ -24,19 +29,13 @@ PRESETS: dict[str, Preset] = {
             key="quick",
             label="Quick check",
             description="CPU, small LoRA, a few dozen steps: checks data and plumbing in a minute or two.",
-            values={
-                "loss_type": "sigmoid",
-                "beta": 0.1,
+            changes={
                 "learning_rate": 5e-4,
-                "epochs": 1,
                 "max_steps": 30,
                 "batch_size": 4,
-                "grad_accum_steps": 1,
                 "max_length": 256,
                 "lora_r": 8,
                 "lora_alpha": 16,
-                "lora_dropout": 0.0,
-                "warmup_ratio": 0.1,
                 "eval_every": 10,
                 "checkpoint_every": 10,
                 "num_samples": 2,
@@ -47,26 +46,15 @@ PRESETS: dict[str, Preset] = {
         Preset(
             key="standard",
             label="Standard LoRA",
-            description="One epoch of LoRA DPO on a GPU when there is one (r=16, β=0.1, lr 5e-5, cosine).",
-            values={
-                "loss_type": "sigmoid",
-                "beta": 0.1,
-                "learning_rate": 5e-5,
-                "epochs": 1,
-                "max_steps": None,
-                "batch_size": 8,
+            description="One epoch of LoRA DPO at the engine's defaults, on a GPU when there is one, with gradient "
+            "checkpointing and a little LoRA dropout.",
+            changes={
                 "grad_accum_steps": 2,
-                "max_length": 1024,
-                "lora_r": 16,
-                "lora_alpha": 32,
                 "lora_dropout": 0.05,
-                "warmup_ratio": 0.1,
                 "gradient_checkpointing": True,
                 "eval_every": 100,
                 "checkpoint_every": 100,
-                "num_samples": 4,
                 "sample_max_new_tokens": 128,
-                "device": "auto",
             },
         ),
     )
@@ -74,14 +62,8 @@ PRESETS: dict[str, Preset] = {
 DEFAULT_PRESET = "quick"
 
 
-def editable_defaults(preset_key: str) -> dict[str, Any]:
-    """Every user-editable engine field with the preset's value (or the engine default)."""
-    from training.engine.config import EngineConfig
-
-    values = {}
-    for f in fields(EngineConfig):
-        if f.name in MANAGED_FIELDS:
-            continue
-        values[f.name] = f.default if f.default is not MISSING else None
-    values.update(PRESETS[preset_key].values)
+def preset_values(preset_key: str) -> dict[str, Any]:
+    """Every user-editable setting with the preset's value, or the engine's default where the preset keeps it."""
+    values = {name: value for name, value in defaults().items() if name not in MANAGED_FIELDS}
+    values.update(PRESETS[preset_key].changes)
     return values

@@ -9,8 +9,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotate import selectors as annotate_selectors
 from annotate.permissions import lead_required
+from config.ids import InvalidId, parse_ids, read_query
 from training import selectors
-from training.forms import RegisterModelForm, RunForm
+from training.forms import LaunchQuery, MetricsQuery, RegisterModelForm, RunForm
 from training.generation_selectors import run_lineage
 from training.presets import DEFAULT_PRESET, PRESETS
 from training.report import compare_rows, compare_series, report_context
@@ -83,15 +84,11 @@ def run_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Run #{run.id} queued.")
                 return redirect("training:run_detail", run_id=run.id)
         return render(request, "training/run_new.html", {"form": form, "presets": PRESETS}, status=400)
-    initial = {"preset": preset}
-    if request.GET.get("snapshot", "").isdigit():
-        initial["snapshot"] = int(request.GET["snapshot"])
-    for key in ("base_model", "parent_run"):
-        if request.GET.get(key, "").isdigit():
-            initial[key] = int(request.GET[key])
+    query = read_query(request, LaunchQuery)
+    initial = {"preset": preset, **{key: value for key, value in (query or {}).items() if value is not None}}
     form = RunForm(initial=initial, preset=preset)
     template = "training/_settings_fields.html" if request.htmx else "training/run_new.html"
-    return render(request, template, {"form": form, "presets": PRESETS})
+    return render(request, template, {"form": form, "presets": PRESETS}, status=200 if query is not None else 400)
 
 
 def _run_context(run) -> dict:
@@ -125,8 +122,10 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_GET
 def run_metrics(request: HttpRequest, run_id: int) -> JsonResponse:
     run = selectors.run_get(run_id=run_id)
-    after = request.GET.get("after", "0")
-    return JsonResponse(selectors.run_metric_series(run=run, after=int(after) if after.isdigit() else 0))
+    query = MetricsQuery(request.GET)
+    if not query.is_valid():
+        return JsonResponse({field: list(errors) for field, errors in query.errors.items()}, status=400)
+    return JsonResponse(selectors.run_metric_series(run=run, after=query.cleaned_data["after"] or 0))
 
 
 @lead_required
@@ -168,15 +167,10 @@ def run_adapter(request: HttpRequest, run_id: int) -> HttpResponse:
 
 def parse_run_ids(query: QueryDict) -> list[int]:
     """`?runs=3,5,8` (or `runs` repeated, as a form of checkboxes sends it) → [3, 5, 8]; ValueError naming the field."""
-    ids: list[int] = []
-    for part in ",".join(query.getlist("runs")).split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if not part.isdigit() or len(part) > 12:
-            raise ValueError(f"runs: {part[:20]!r} is not a run id; give ids separated by commas, e.g. runs=3,5")
-        if int(part) not in ids:
-            ids.append(int(part))
+    try:
+        ids = parse_ids(query.getlist("runs"))
+    except InvalidId as bad:
+        raise ValueError(f"runs: {bad.text!r} is not a run id; give ids separated by commas, e.g. runs=3,5") from None
     if len(ids) > MAX_COMPARED:
         raise ValueError(f"runs: at most {MAX_COMPARED} runs can be compared at once, got {len(ids)}")
     return ids

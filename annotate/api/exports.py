@@ -6,16 +6,26 @@ from __future__ import annotations
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotate import selectors
-from annotate.export_policy import ExportPolicy, PolicyError
+from annotate.api.serializers import (
+    ExportJobSerializer,
+    ExportRequestSerializer,
+    SnapshotCreatedSerializer,
+    SnapshotDetailSerializer,
+    SnapshotListSerializer,
+)
+from annotate.export_policy import ExportPolicy
 from annotate.models import Campaign, DatasetSnapshot, ExportJob
 from annotate.permissions import IsLead
 from annotate.services.export_jobs import export_job_create, export_job_progress
 from annotate.services.exporting import ExportError
+from config.api import errors, rejected
 
 
 def _snapshot_json(request: Request, snapshot: DatasetSnapshot) -> dict:
@@ -35,9 +45,7 @@ def _snapshot_json(request: Request, snapshot: DatasetSnapshot) -> dict:
     }
 
 
-def _campaigns(slugs) -> list[Campaign]:
-    if not isinstance(slugs, list) or not slugs or not all(isinstance(slug, str) for slug in slugs):
-        raise ExportError("campaigns: expected a non-empty list of campaign slugs")
+def _campaigns(slugs: list[str]) -> list[Campaign]:
     found = {c.slug: c for c in Campaign.objects.filter(slug__in=slugs).select_related("rubric")}
     missing = [slug for slug in slugs if slug not in found]
     if missing:
@@ -45,6 +53,23 @@ def _campaigns(slugs) -> list[Campaign]:
     return list(found.values())
 
 
+@extend_schema(
+    methods=["GET"],
+    operation_id="snapshots_list",
+    request=None,
+    responses={200: SnapshotListSerializer, **errors()},
+    summary="List snapshots",
+)
+@extend_schema(
+    methods=["POST"],
+    request=ExportRequestSerializer,
+    responses={
+        201: OpenApiResponse(SnapshotCreatedSerializer, description="Exported at once: the snapshot and its job."),
+        202: OpenApiResponse(ExportJobSerializer, description="Queued: follow `status_url` (also `Location`)."),
+        **errors(400),
+    },
+    summary="Export a snapshot",
+)
 @api_view(["GET", "POST"])
 @permission_classes([IsLead])
 def snapshots(request: Request) -> Response:
@@ -55,14 +80,18 @@ def snapshots(request: Request) -> Response:
     """
     if request.method == "GET":
         return Response({"snapshots": [_snapshot_json(request, s) for s in selectors.snapshot_list()]})
-    data = request.data if isinstance(request.data, dict) else {}
+    submitted = ExportRequestSerializer(data=request.data)
+    submitted.is_valid(raise_exception=True)
     try:
-        policy = ExportPolicy.from_dict(data.get("policy"))
-        job = export_job_create(campaigns=_campaigns(data.get("campaigns")), policy=policy, requested_by=request.user)
-    except (PolicyError, ExportError) as exc:
-        return Response({"errors": [str(exc)]}, status=400)
+        job = export_job_create(
+            campaigns=_campaigns(submitted.validated_data["campaigns"]),
+            policy=submitted.validated_data.get("policy") or ExportPolicy(),
+            requested_by=request.user,
+        )
+    except ExportError as exc:
+        raise rejected([str(exc)]) from exc
     if job.status == ExportJob.Status.FAILED:
-        return Response({"errors": [job.error], "job": _job_json(request, job)}, status=400)
+        raise rejected([job.error])
     if job.snapshot_id:
         return Response({**_snapshot_json(request, job.snapshot), "job": _job_json(request, job)}, status=201)
     status_url = _job_json(request, job)["status_url"]
@@ -88,6 +117,7 @@ def _job_json(request: Request, job: ExportJob) -> dict:
     }
 
 
+@extend_schema(responses={200: ExportJobSerializer, **errors(404)})
 @api_view(["GET"])
 @permission_classes([IsLead])
 def export_job_detail(request: Request, job_id: int) -> Response:
@@ -102,6 +132,7 @@ def _get(snapshot_id: int) -> DatasetSnapshot:
         raise Http404("No such snapshot") from None
 
 
+@extend_schema(responses={200: SnapshotDetailSerializer, **errors(404)})
 @api_view(["GET"])
 @permission_classes([IsLead])
 def snapshot_detail(request: Request, snapshot_id: int) -> Response:
@@ -109,6 +140,13 @@ def snapshot_detail(request: Request, snapshot_id: int) -> Response:
     return Response({**_snapshot_json(request, snapshot), "manifest": snapshot.manifest})
 
 
+@extend_schema(
+    responses={
+        (200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.BINARY, description="A JSONL data file."),
+        (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="manifest.json"),
+        **errors(404),
+    }
+)
 @api_view(["GET"])
 @permission_classes([IsLead])
 def snapshot_file(request: Request, snapshot_id: int, name: str) -> FileResponse:

@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view, permission_classes
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotate import review_selectors
+from annotate.api.serializers import JudgmentInputSerializer, JudgmentSerializer, PairSerializer
 from annotate.permissions import IsReviewer
 from annotate.services.assignment import assign_next_pair
-from annotate.services.judging import JudgmentInvalid, LeaseLost, choice_for, submit_judgment
+from annotate.services.judging import CampaignClosed, JudgmentInvalid, LeaseLost, choice_for, submit_judgment
+from config.api import SLUG_PATH, conflict, errors, rejected
 
-NOT_FOUND = Response({"detail": "Not found."}, status=404)
 
-
+@extend_schema(
+    parameters=[SLUG_PATH],
+    request=None,
+    responses={
+        200: PairSerializer,
+        204: OpenApiResponse(description="Nothing left for this reviewer in this campaign."),
+        **errors(404),
+    },
+)
 @api_view(["POST"])
 @permission_classes([IsReviewer])
 def next_assignment(request: Request, slug: str) -> Response:
-    """200 with the reviewer's current or next pair (blind: texts and candidate ids only); 204 when none is left."""
+    """200 with the reviewer's current or next pair (blind: texts and opaque side ids only); 204 when none is left."""
     campaign = review_selectors.campaign_for_reviewer(reviewer=request.user, slug=slug)
     if campaign is None:
-        return NOT_FOUND
+        raise NotFound()
     assignment = assign_next_pair(reviewer=request.user, campaign=campaign)
     if assignment is None:
         return Response(status=204)
@@ -29,8 +40,8 @@ def next_assignment(request: Request, slug: str) -> Response:
         {
             "assignment": assignment.pk,
             "prompt": {"text": pair.prompt_text, "messages": pair.messages or None},
-            "left": {"id": pair.left.candidate_id, "text": pair.left.text},
-            "right": {"id": pair.right.candidate_id, "text": pair.right.text},
+            "left": {"id": pair.left.id, "text": pair.left.text},
+            "right": {"id": pair.right.id, "text": pair.right.text},
             "rubric": {
                 "slug": pair.rubric.slug,
                 "version": pair.rubric.version,
@@ -43,28 +54,39 @@ def next_assignment(request: Request, slug: str) -> Response:
     )
 
 
+@extend_schema(
+    request=JudgmentInputSerializer,
+    responses={
+        201: JudgmentSerializer,
+        200: OpenApiResponse(JudgmentSerializer, description="Already judged: the stored judgment."),
+        **errors(400, 404, 409),
+    },
+)
 @api_view(["POST"])
 @permission_classes([IsReviewer])
 def assignment_judgment(request: Request, assignment_id: int) -> Response:
     """201 when stored, 200 when this assignment was already judged (the stored judgment), 400 with field messages,
-    409 when the lease lapsed and the pair filled up meanwhile; another reviewer's assignment is 404."""
+    409 when the lease lapsed and the pair filled up meanwhile or the campaign was closed; another reviewer's
+    assignment is 404."""
     assignment = review_selectors.assignment_for_reviewer(reviewer=request.user, assignment_id=assignment_id)
     if assignment is None:
-        return NOT_FOUND
-    data = request.data if isinstance(request.data, dict) else {}
+        raise NotFound()
+    submitted = JudgmentInputSerializer(data=request.data)
+    submitted.is_valid(raise_exception=True)
+    data = submitted.validated_data
     try:
         judgment, created = submit_judgment(
             assignment=assignment,
-            choice=data.get("choice", ""),
+            choice=data["choice"],
             strength=data.get("strength"),
             ratings=data.get("ratings"),
             critique=data.get("critique"),
-            time_taken_ms=_int(data.get("time_taken_ms")),
+            time_taken_ms=data["time_taken_ms"],
         )
-    except LeaseLost as lost:
-        return Response({"errors": lost.errors}, status=409)
+    except (LeaseLost, CampaignClosed) as refused:
+        raise conflict(refused.errors) from refused
     except JudgmentInvalid as invalid:
-        return Response({"errors": invalid.errors}, status=400)
+        raise rejected(invalid.errors) from invalid
     return Response(
         {
             "judgment": judgment.pk,
@@ -76,10 +98,3 @@ def assignment_judgment(request: Request, assignment_id: int) -> Response:
         },
         status=201 if created else 200,
     )
-
-
-def _int(value) -> int:
-    try:
-        return max(0, int(value or 0))
-    except (TypeError, ValueError):
-        return 0

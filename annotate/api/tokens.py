@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -10,6 +13,24 @@ from annotate import token_selectors
 from annotate.permissions import IsReviewer
 from annotate.services.tokens import TokenNotFound, api_token_create, api_token_revoke, api_token_rotate
 from annotate.token_selectors import TokenInfo
+from config.api import errors
+
+NOT_YOURS = "No token of yours has this prefix."
+
+
+class TokenSerializer(serializers.Serializer):
+    prefix = serializers.CharField()
+    created = serializers.DateTimeField()
+    expires = serializers.DateTimeField(allow_null=True)
+    expired = serializers.BooleanField()
+
+
+class TokenListSerializer(serializers.Serializer):
+    tokens = TokenSerializer(many=True)
+
+
+class TokenCreatedSerializer(TokenSerializer):
+    token = serializers.CharField(help_text="the key: shown only in this answer")
 
 
 def _token_json(token: TokenInfo) -> dict:
@@ -26,6 +47,8 @@ def _created(request: Request, raw_key: str) -> Response:
     return Response({**_token_json(token), "token": raw_key}, status=201)
 
 
+@extend_schema(methods=["GET"], operation_id="tokens_list", responses={200: TokenListSerializer, **errors()})
+@extend_schema(methods=["POST"], request=None, responses={201: TokenCreatedSerializer, **errors()})
 @api_view(["GET", "POST"])
 @permission_classes([IsReviewer])
 def tokens(request: Request) -> Response:
@@ -35,6 +58,7 @@ def tokens(request: Request) -> Response:
     return Response({"tokens": [_token_json(token) for token in token_selectors.api_tokens(user=request.user)]})
 
 
+@extend_schema(responses={204: OpenApiResponse(description="Revoked."), **errors(404)})
 @api_view(["DELETE"])
 @permission_classes([IsReviewer])
 def token_detail(request: Request, prefix: str) -> Response:
@@ -42,10 +66,11 @@ def token_detail(request: Request, prefix: str) -> Response:
     try:
         api_token_revoke(user=request.user, prefix=prefix)
     except TokenNotFound:
-        return Response({"detail": "No token of yours has this prefix."}, status=404)
+        raise NotFound(NOT_YOURS) from None
     return Response(status=204)
 
 
+@extend_schema(request=None, responses={201: TokenCreatedSerializer, **errors(404)})
 @api_view(["POST"])
 @permission_classes([IsReviewer])
 def token_rotate(request: Request, prefix: str) -> Response:
@@ -53,5 +78,5 @@ def token_rotate(request: Request, prefix: str) -> Response:
     try:
         raw_key = api_token_rotate(user=request.user, prefix=prefix)
     except TokenNotFound:
-        return Response({"detail": "No token of yours has this prefix."}, status=404)
+        raise NotFound(NOT_YOURS) from None
     return _created(request, raw_key)

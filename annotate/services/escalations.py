@@ -7,6 +7,8 @@ from django.db import IntegrityError, transaction
 
 from annotate.models import EscalationResolution, Judgment, Outcome
 
+NOTE_MAX_LENGTH = 5000  # a lead's note on a resolution, as long as a reviewer's critique may be
+
 
 class ResolutionInvalid(ValueError):
     def __init__(self, errors: dict[str, str]):
@@ -24,7 +26,9 @@ def resolve_escalation(
         errors["judgment"] = "only escalated judgments are resolved here"
     if decision not in EscalationResolution.Decision.values:
         errors["decision"] = "pick A better, B better, tie, both bad or discard pair"
-    if decision == EscalationResolution.Decision.DISCARD and not note:
+    if len(note) > NOTE_MAX_LENGTH:
+        errors["note"] = f"at most {NOTE_MAX_LENGTH:,} characters ({len(note):,} given)"
+    elif decision == EscalationResolution.Decision.DISCARD and not note:
         errors["note"] = "say why the pair is discarded"
     if errors:
         raise ResolutionInvalid(errors)

@@ -1,23 +1,23 @@
 """Reading what an export needs, in bounded memory: pairs with their judgments, flags, reviewer reliability.
 
 Comparisons are read in id order in chunks (keyset pagination), each chunk with its judgments; nothing holds every
-row. On PostgreSQL the whole export reads inside one repeatable-read transaction, so every pass sees the same data.
+row. The whole export reads inside one `annotate.db.repeatable_read()` transaction, so every pass sees the same data.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from django.db import connection, transaction
 from django.db.models import Q
 
 from annotate.export_policy import Vote, content_key, majority, reliability_scores, tally
 from annotate.models import Comparison, Judgment, Prompt, ReviewerFlag
+from annotate.sources import HUMAN_SOURCES
 
 CHUNK_SIZE = 2000
 
@@ -37,7 +37,7 @@ _COMPARISON_FIELDS = (
     "candidate_b__model_name",
     "candidate_b__model_version",
 )
-_JUDGMENT_FIELDS = ("id", "comparison_id", "reviewer_id", "outcome", "strength", "resolution__decision")
+_JUDGMENT_FIELDS = ("id", "comparison_id", "reviewer_id", "outcome", "strength", "resolution__decision", "source")
 
 
 @dataclass
@@ -45,7 +45,8 @@ class Pair:
     """One comparison with its judgments, as read from the database."""
 
     row: dict[str, Any]
-    judgments: list[tuple] = field(default_factory=list)
+    judgments: list[tuple] = field(default_factory=list)  # the judgments of the sources asked for
+    by_source: Counter = field(default_factory=Counter)  # every judgment of the pair, per source
 
     @cached_property
     def prompt_key(self) -> str:
@@ -55,8 +56,11 @@ class Pair:
         return content_key("text", self.row["prompt__text"])
 
 
-def iter_pairs(campaign_ids: Sequence[int], chunk_size: int = CHUNK_SIZE) -> Iterator[Pair]:
-    """Every comparison of the campaigns in id order, with its judgments in id order, one chunk in memory at a time."""
+def iter_pairs(
+    campaign_ids: Sequence[int], chunk_size: int = CHUNK_SIZE, sources: Sequence[str] = HUMAN_SOURCES
+) -> Iterator[Pair]:
+    """Every comparison of the campaigns in id order, with its judgments from `sources` in id order (the others only
+    counted), one chunk in memory at a time."""
     last_id = 0
     while True:
         rows = list(
@@ -75,7 +79,9 @@ def iter_pairs(campaign_ids: Sequence[int], chunk_size: int = CHUNK_SIZE) -> Ite
         for judgment in judgments.iterator(chunk_size=chunk_size * 4):
             pair = pairs.get(judgment[1])
             if pair is not None:  # the id range may hold other campaigns' comparisons
-                pair.judgments.append(judgment)
+                pair.by_source[judgment[-1]] += 1
+                if judgment[-1] in sources:
+                    pair.judgments.append(judgment[:-1])
         yield from pairs.values()
         last_id = rows[-1]["id"]
 
@@ -104,11 +110,14 @@ def count_votes(pair: Pair, flags: set[tuple[int, int | None]]) -> tuple[list[Vo
     return votes, dropped, escalated
 
 
-def reviewer_reliability(campaign_ids: Sequence[int], flags: set[tuple[int, int | None]]) -> dict[int, float]:
-    """Gold accuracy per reviewer where they judged gold pairs, else agreement with the plain majority."""
+def reviewer_reliability(
+    campaign_ids: Sequence[int], flags: set[tuple[int, int | None]], sources: Sequence[str] = HUMAN_SOURCES
+) -> dict[int, float]:
+    """Gold accuracy per reviewer where they judged gold pairs, else agreement with the plain majority (judgments
+    from `sources` only)."""
     gold: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     gold_rows = (
-        Judgment.objects.filter(comparison__campaign_id__in=campaign_ids)
+        Judgment.objects.filter(comparison__campaign_id__in=campaign_ids, source__in=sources)
         .exclude(comparison__gold_outcome="")
         .values_list("reviewer_id", "outcome", "comparison__gold_outcome", "gold_correct")
     )
@@ -117,7 +126,7 @@ def reviewer_reliability(campaign_ids: Sequence[int], flags: set[tuple[int, int 
         gold[reviewer_id][0] += int(correct)
         gold[reviewer_id][1] += 1
     agreement: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for pair in iter_pairs(campaign_ids):
+    for pair in iter_pairs(campaign_ids, sources=sources):
         if pair.row["gold_outcome"]:
             continue
         votes, _, _ = count_votes(pair, flags)
@@ -134,18 +143,3 @@ def has_conversations(campaign_ids: Sequence[int]) -> bool:
     """Whether any prompt is a chat: then every row is written conversationally, as TRL wants one format per file."""
     prompts = Prompt.objects.filter(campaign_id__in=campaign_ids, messages__isnull=False).exclude(messages=[])
     return prompts.exists()
-
-
-class _RepeatableRead(transaction.Atomic):
-    def __enter__(self) -> None:
-        super().__enter__()
-        # Must be the transaction's first statement: the outermost block has just begun it.
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-
-
-def consistent_reads() -> transaction.Atomic:
-    """One transaction for the whole export; on PostgreSQL a repeatable-read one, so every pass sees the same rows."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        return _RepeatableRead(using=None, savepoint=True, durable=False)
-    return transaction.atomic()

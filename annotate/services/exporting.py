@@ -25,17 +25,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from annotate.db import repeatable_read
 from annotate.export_policy import REASONS, ExportPolicy, PairDecision, content_key, judge_pair, split_of
 from annotate.models import Campaign, DatasetSnapshot
 from annotate.services.export_source import (
     Pair,
     active_flags,
-    consistent_reads,
     count_votes,
     has_conversations,
     iter_pairs,
     reviewer_reliability,
 )
+from annotate.sources import sources_for
 from config.version import code_version
 
 DATA_FILES = ("train.jsonl", "test.jsonl", "ties.jsonl", "excluded.jsonl")
@@ -59,6 +60,7 @@ class ExportCounts:
     agreement_sum: float = 0.0
     reliability: dict[int, float] = field(default_factory=dict)
     conversational: bool = False
+    per_source: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # pairs, judgments
 
     @property
     def exported(self) -> int:
@@ -84,6 +86,11 @@ class ExportCounts:
                 for locale, counts in sorted(self.per_locale.items())
             },
             "mean_agreement": self.mean_agreement,
+            # Every source present in the campaigns, counted or not: what the policy's `source` left out shows.
+            "per_source": {
+                source: {"pairs": counts["pairs"], "judgments": counts["judgments"]}
+                for source, counts in sorted(self.per_source.items())
+            },
         }
 
 
@@ -183,14 +190,18 @@ def _run(
     by_id = {campaign.id: campaign for campaign in campaigns}
     campaign_ids = sorted(by_id)
     flags = active_flags(campaign_ids)
-    reliability = reviewer_reliability(campaign_ids, flags) if policy.weighting == "reliability" else {}
+    sources = sources_for(policy.source)
+    reliability = reviewer_reliability(campaign_ids, flags, sources) if policy.weighting == "reliability" else {}
     conversational = has_conversations(campaign_ids)
     counts = ExportCounts(reliability=reliability, conversational=conversational)
     seen: set[bytes] = set()  # 16 bytes per pair: the one structure that grows with the data
-    for pair in iter_pairs(campaign_ids):
+    for pair in iter_pairs(campaign_ids, sources=sources):
         campaign = by_id[pair.row["campaign_id"]]
         locale = pair.row["prompt__locale__code"]
         counts.pairs += 1
+        for source, judgments in pair.by_source.items():
+            counts.per_source[source]["pairs"] += 1
+            counts.per_source[source]["judgments"] += judgments
         if progress is not None:
             progress(counts.pairs)
         reason = None
@@ -240,7 +251,7 @@ def _ordered(campaigns: Iterable[Campaign]) -> list[Campaign]:
 def export_preview(*, campaigns: Iterable[Campaign], policy: ExportPolicy) -> dict[str, Any]:
     """The counts an export with this policy would have, without writing anything."""
     campaigns = _ordered(campaigns)
-    with consistent_reads():
+    with repeatable_read():
         counts = _run(campaigns, policy, None)
     return counts.as_dict()
 
@@ -361,7 +372,7 @@ def snapshot_create(
     try:
         sink = _FileSink(building)
         try:
-            with consistent_reads():
+            with repeatable_read():
                 counts = _run(campaigns, policy, sink, progress)
         finally:
             files = sink.close()

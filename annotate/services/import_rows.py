@@ -10,6 +10,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from annotate.models import Candidate, Prompt
+from config import json_input
+
+# What the database holds: a longer id or name, or a NUL character (PostgreSQL text cannot hold one), must be a
+# `line N: field: problem` message here, not a DataError while writing.
+MAX_ID_LENGTH = Prompt._meta.get_field("external_id").max_length
+MAX_CANDIDATE_ID_LENGTH = Candidate._meta.get_field("external_id").max_length
+MAX_MODEL_LENGTH = Candidate._meta.get_field("model_name").max_length
+
 
 @dataclass
 class CandidateRow:
@@ -30,6 +39,7 @@ class PromptRow:
     tags: dict[str, Any]
     source: dict[str, Any]
     candidates: list[CandidateRow]
+    pairs: list[tuple[str, str]] | None = None  # candidate ids to pair; None: the import's pairing mode
 
 
 class RowError(Exception):
@@ -37,11 +47,32 @@ class RowError(Exception):
         super().__init__(f"{field_name}: {problem}")
 
 
+def _short(value: str, field_name: str, limit: int) -> str:
+    if len(value) > limit:
+        raise RowError(field_name, f"longer than {limit} characters")
+    return value
+
+
+def _no_nul(row: dict[str, Any]) -> None:
+    """Refuse a NUL character anywhere in the row, keys included (PostgreSQL text and jsonb cannot store it).
+    A loop over a stack, not recursion: however deep the row is nested, this must not overflow."""
+    stack: list[tuple[str, Any]] = [("", row)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise RowError(path or "row", "contains a NUL character (\\u0000), which cannot be stored")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((path or "row", key))
+                stack.append((f"{path}.{key}" if path else key, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+
+
 def _text(value: Any, field_name: str, *, allow_empty: bool = False) -> str:
     if not isinstance(value, str) or not (value.strip() or allow_empty):
         raise RowError(field_name, "missing or empty text")
-    if "\x00" in value:  # PostgreSQL cannot store it; refused on every database alike
-        raise RowError(field_name, "contains a NUL character (U+0000)")
     return value
 
 
@@ -85,21 +116,46 @@ def _native_candidates(value: Any, *, allow_empty: bool) -> list[CandidateRow]:
             raise RowError(f"candidates[{index}].meta", "must be an object")
         rows.append(
             CandidateRow(
-                external_id=external_id,
+                external_id=_short(external_id, f"candidates[{index}].id", MAX_CANDIDATE_ID_LENGTH),
                 text=_text(item.get("text"), f"candidates[{index}].text", allow_empty=allow_empty),
-                model_name=str(item.get("model") or ""),
-                model_version=str(item.get("model_version") or ""),
+                model_name=_short(str(item.get("model") or ""), f"candidates[{index}].model", MAX_MODEL_LENGTH),
+                model_version=_short(
+                    str(item.get("model_version") or ""), f"candidates[{index}].model_version", MAX_MODEL_LENGTH
+                ),
                 meta=meta,
             )
         )
     return rows
 
 
+def _listed_pairs(value: Any, candidates: list[CandidateRow]) -> list[tuple[str, str]] | None:
+    """`"pairs": [["c1", "c2"], ...]`: the candidate pairs to create, by the row's candidate ids."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value:
+        raise RowError("pairs", 'must be a non-empty list of candidate id pairs, like [["c1", "c2"]]')
+    ids = {candidate.external_id for candidate in candidates}
+    pairs = []
+    for index, pair in enumerate(value):
+        if not isinstance(pair, list) or len(pair) != 2 or pair[0] == pair[1]:
+            raise RowError(f"pairs[{index}]", "must name two different candidates")
+        for external_id in pair:
+            if external_id not in ids:
+                raise RowError(f"pairs[{index}]", f"no candidate '{external_id}' in this row")
+        pairs.append((pair[0], pair[1]))
+    return pairs
+
+
 def _trl_candidates(data: dict[str, Any]) -> tuple[list[CandidateRow], dict[str, str]]:
     chosen = _completion_text(data.get("chosen"), "chosen")
     rejected = _completion_text(data.get("rejected"), "rejected")
-    candidates = [CandidateRow(_neutral_id(chosen), chosen), CandidateRow(_neutral_id(rejected), rejected)]
-    label = {"chosen": candidates[0].external_id, "rejected": candidates[1].external_id}
+    label = {"chosen": _neutral_id(chosen), "rejected": _neutral_id(rejected)}
+    # Created in the order of their neutral ids, not chosen-first: database ids and the comparison's A/B sides
+    # must say nothing about the label.
+    candidates = sorted(
+        (CandidateRow(label["chosen"], chosen), CandidateRow(label["rejected"], rejected)),
+        key=lambda candidate: candidate.external_id,
+    )
     return candidates, label
 
 
@@ -109,9 +165,9 @@ def _row_id(data: dict[str, Any], is_trl: bool) -> str:
         # TRL rows often carry no id: the content itself keys re-imports.
         payload = json.dumps([data.get("prompt"), data.get("chosen"), data.get("rejected")], sort_keys=True)
         return "trl-" + hashlib.sha256(payload.encode()).hexdigest()[:16]
-    if not isinstance(external_id, (str, int)) or not str(external_id).strip():
+    if not isinstance(external_id, (str, int)) or isinstance(external_id, bool) or not str(external_id).strip():
         raise RowError("id", "missing or empty id")
-    return str(external_id)
+    return _short(str(external_id), "id", MAX_ID_LENGTH)
 
 
 @dataclass(frozen=True)
@@ -152,11 +208,12 @@ def _check_candidates(candidates: list[CandidateRow], rules: RowRules) -> list[C
 def parse_row(data: Any, *, line: int, default_locale: str | None, rules: RowRules = RowRules()) -> PromptRow:
     if not isinstance(data, dict):
         raise RowError("row", "must be a JSON object")
+    _no_nul(data)
     is_trl = "chosen" in data or "rejected" in data
     external_id = _row_id(data, is_trl)
     locale = data.get("locale") or default_locale
     if not isinstance(locale, str) or not locale:
-        raise RowError("locale", "missing (give it in the row or with --locale)")
+        raise RowError("locale", "missing (give it in the row, or choose a default locale for the import)")
     prompt_value = data.get("messages", data.get("prompt"))
     messages = (
         _messages(prompt_value, "messages" if "messages" in data else "prompt")
@@ -174,7 +231,8 @@ def parse_row(data: Any, *, line: int, default_locale: str | None, rules: RowRul
         candidates = _native_candidates(data.get("candidates"), allow_empty=rules.allow_empty)
         source = {"format": "verdict", "line": line}
     candidates = _check_candidates(candidates, rules)
-    return PromptRow(line, external_id, locale, text, messages, tags, source, candidates)
+    pairs = _listed_pairs(data.get("pairs"), candidates)
+    return PromptRow(line, external_id, locale, text, messages, tags, source, candidates, pairs)
 
 
 def parse_jsonl(
@@ -184,6 +242,7 @@ def parse_jsonl(
     rows: list[PromptRow] = []
     errors: list[str] = []
     first_line_of: dict[str, int] = {}
+    data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark, as some editors write
     for number, raw in enumerate(data.split(b"\n"), start=1):
         if not raw.strip():
             continue
@@ -193,9 +252,15 @@ def parse_jsonl(
             errors.append(f"line {number}: encoding: not valid UTF-8 (byte {exc.start})")
             continue
         try:
-            row = parse_row(json.loads(text), line=number, default_locale=default_locale, rules=rules)
+            # NUL characters pass here: `parse_row` names the field that holds one.
+            row = parse_row(
+                json_input.loads(text, nul_ok=True), line=number, default_locale=default_locale, rules=rules
+            )
         except json.JSONDecodeError as exc:
             errors.append(f"line {number}: json: {exc.msg} at column {exc.colno}")
+            continue
+        except json_input.JSONInputError as exc:
+            errors.append(f"line {number}: json: {exc}")
             continue
         except RowError as exc:
             errors.append(f"line {number}: {exc}")

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from annotate.models import Assignment, Comparison, Judgment, Outcome, Rubric, Strength
+from annotate.models import Assignment, Campaign, Comparison, Judgment, Outcome, Rubric, Strength
 from annotate.services.assignment import slots_held_by_others
 
 CHOICES = ("left", "right", "tie", "both_bad", "escalate")
@@ -18,6 +18,8 @@ NEEDS_STRENGTH = ("left", "right")
 NEEDS_CRITIQUE = ("both_bad", "escalate")
 UNDO_WINDOW = timedelta(seconds=60)
 MAX_TIME_TAKEN_MS = 24 * 3600 * 1000
+# Free text a reviewer types: long enough for a careful critique, short enough that no one stores a book.
+CRITIQUE_MAX_LENGTH = 5000
 
 
 class JudgmentInvalid(ValueError):
@@ -30,6 +32,10 @@ class JudgmentInvalid(ValueError):
 
 class LeaseLost(JudgmentInvalid):
     """The lease expired and someone else took the slot in the meantime."""
+
+
+class CampaignClosed(JudgmentInvalid):
+    """The campaign was closed after the pair was leased: it takes no judgments any more."""
 
 
 class UndoUnavailable(Exception):
@@ -104,7 +110,11 @@ def _validate(*, assignment: Assignment, choice, strength, ratings, critique) ->
     elif choice in NEEDS_STRENGTH and not strength:
         errors["strength"] = "say how much better: slight, clear or strong"
     critique = (critique or "").strip()
-    if choice in NEEDS_CRITIQUE and not critique:
+    if len(critique) > CRITIQUE_MAX_LENGTH:
+        errors["critique"] = f"at most {CRITIQUE_MAX_LENGTH:,} characters ({len(critique):,} given)"
+    elif "\x00" in critique:  # PostgreSQL stores no NUL in text; the page posts what the browser sends
+        errors["critique"] = "must not contain NUL characters"
+    elif choice in NEEDS_CRITIQUE and not critique:
         errors["critique"] = "explain what is wrong" if choice == "both_bad" else "explain why this needs a lead"
     clean, rating_errors = validate_ratings(rubric=assignment.comparison.campaign.rubric, ratings=ratings)
     errors.update(rating_errors)
@@ -132,6 +142,9 @@ def submit_judgment(
     existing = Judgment.objects.filter(assignment=locked).first()
     if existing is not None:  # a repeat (double click, client retry): answer with what was stored
         return existing, False
+    campaign_status = locked.comparison.campaign.status
+    if campaign_status != Campaign.Status.ACTIVE:  # closed (or back to draft) after this pair was leased
+        raise CampaignClosed({"campaign": f"this campaign is {campaign_status} and takes no judgments"})
     clean, errors = _validate(assignment=locked, choice=choice, strength=strength, ratings=ratings, critique=critique)
     if errors:
         raise JudgmentInvalid(errors)

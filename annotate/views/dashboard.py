@@ -6,8 +6,8 @@ import csv
 import math
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRefresh
@@ -23,6 +23,7 @@ from annotate.quality_metrics import (
     SLICE_COLUMNS,
 )
 from annotate.quality_reviewers import KAPPA_COLUMNS, MIN_SHARED_PAIRS, REVIEWER_COLUMNS
+from annotate.sources import DEFAULT_FILTER, SOURCE_FILTERS, SourceFilterError, sources_for
 from annotate.spreadsheet import spreadsheet_safe
 
 HEATMAP_REVIEWERS = 25  # the heatmap shows the reviewers with the most judgments; the CSV has every pair
@@ -66,7 +67,7 @@ def _sorted(rows: list[dict], key: str, descending: bool) -> list[dict]:
     return sorted(present, key=lambda row: row[key], reverse=descending) + absent
 
 
-def _headers(sort: str, descending: bool) -> list[dict]:
+def _headers(sort: str, descending: bool, source: str) -> list[dict]:
     """Reviewer table headers: clicking the sorted column flips its direction, another column sorts descending."""
     headers = []
     for column, label in REVIEWER_HEADERS:
@@ -75,7 +76,7 @@ def _headers(sort: str, descending: bool) -> list[dict]:
         headers.append(
             {
                 "label": label,
-                "url": f"?sort={column}&dir={direction}",
+                "url": f"?source={source}&sort={column}&dir={direction}",
                 "arrow": (" ▾" if descending else " ▴") if current else "",
                 "aria": ("descending" if descending else "ascending") if current else "",
             }
@@ -109,26 +110,48 @@ def _campaign(slug: str) -> Campaign:
     return get_object_or_404(Campaign.objects.select_related("rubric"), slug=slug)
 
 
+def _source(request: HttpRequest) -> str:
+    """The `?source=human|ai|all` filter (human by default); SourceFilterError names the field."""
+    source = request.GET.get("source") or DEFAULT_FILTER
+    sources_for(source)
+    return source
+
+
+def _bad_source(error: SourceFilterError) -> HttpResponse:
+    return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+
+
 @lead_required
 @require_GET
 def quality_index(request: HttpRequest) -> HttpResponse:
-    campaigns = Campaign.objects.annotate(judgments=Count("comparisons__judgments")).order_by("slug")
-    return render(request, "annotate/dashboard/index.html", {"campaigns": campaigns})
+    try:
+        source = _source(request)
+    except SourceFilterError as error:
+        return _bad_source(error)
+    counted = Q(comparisons__judgments__source__in=sources_for(source))
+    campaigns = Campaign.objects.annotate(judgments=Count("comparisons__judgments", filter=counted)).order_by("slug")
+    context = {"campaigns": campaigns, "source": source, "sources": SOURCE_FILTERS}
+    return render(request, "annotate/dashboard/index.html", context)
 
 
 @lead_required
 @require_GET
 def quality_campaign(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _campaign(slug)
-    state = quality.campaign_report_state(campaign=campaign)
+    try:
+        source = _source(request)
+    except SourceFilterError as error:
+        return _bad_source(error)
+    state = quality.campaign_report_state(campaign=campaign, source=source)
     if request.htmx and request.htmx.target == "quality-updating":
         # The "updating…" note polls here: once the fresh report is in, reload the page to show it.
         if state.updating:
-            context = {"campaign": campaign, "computing": state.report is None}
+            context = {"campaign": campaign, "computing": state.report is None, "source": source}
             return render(request, "annotate/dashboard/_updating.html", context)
         return HttpResponseClientRefresh()
     if state.report is None:  # a big campaign's first report: a worker computes it, the page polls
-        return render(request, "annotate/dashboard/campaign.html", {"campaign": campaign, "computing": True})
+        context = {"campaign": campaign, "computing": True, "source": source, "sources": SOURCE_FILTERS}
+        return render(request, "annotate/dashboard/campaign.html", context)
     report = state.report
     sort = request.GET.get("sort", "judgments")
     sort = sort if sort in SORTABLE else "judgments"
@@ -138,9 +161,15 @@ def quality_campaign(request: HttpRequest, slug: str) -> HttpResponse:
         "campaign": campaign,
         "report": report,
         "reviewers": _sorted(_reviewer_rows(report, flagged), sort, descending),
-        "headers": _headers(sort, descending),
+        "headers": _headers(sort, descending, source),
         "min_shared": MIN_SHARED_PAIRS,
         "updating": state.updating,
+        "source": source,
+        "sources": SOURCE_FILTERS,
+        "judges": [
+            {**row, "name": report.get("names", {}).get(row["judge"], f"#{row['judge']}")}
+            for row in report.get("judges", [])
+        ],
     }
     if request.htmx and request.htmx.target == "reviewer-table":
         return render(request, "annotate/dashboard/_reviewer_table.html", context)
@@ -164,12 +193,16 @@ def _finite(value: float) -> float | None:
 def quality_reviewer(request: HttpRequest, slug: str, reviewer_id: int) -> HttpResponse:
     campaign = _campaign(slug)
     reviewer = get_object_or_404(get_user_model(), pk=reviewer_id)
-    report = quality.campaign_report(campaign=campaign)
+    try:
+        source = _source(request)
+    except SourceFilterError as error:
+        return _bad_source(error)
+    report = quality.campaign_report(campaign=campaign, source=source)
     flagged = quality.flagged_reviewer_ids(campaign=campaign)
     rows = [row for row in _reviewer_rows(report, flagged) if row["reviewer"] == reviewer.pk]
     if not rows:
         raise Http404("This reviewer has no judgments in this campaign.")
-    recent = quality.recent_judgments_with_majority(campaign=campaign, reviewer_id=reviewer.pk)
+    recent = quality.recent_judgments_with_majority(campaign=campaign, reviewer_id=reviewer.pk, source=source)
     kappas = [
         {
             "other": pair["reviewer_b"] if pair["reviewer_a"] == reviewer.pk else pair["reviewer_a"],
@@ -182,7 +215,14 @@ def quality_reviewer(request: HttpRequest, slug: str, reviewer_id: int) -> HttpR
     names = report.get("names", {})
     for pair in kappas:
         pair["name"] = names.get(pair["other"], f"#{pair['other']}")
-    context = {"campaign": campaign, "reviewer": reviewer, "row": rows[0], "recent": recent, "kappas": kappas}
+    context = {
+        "campaign": campaign,
+        "reviewer": reviewer,
+        "row": rows[0],
+        "recent": recent,
+        "kappas": kappas,
+        "source": source,
+    }
     template = "annotate/dashboard/_recent.html" if request.htmx else "annotate/dashboard/reviewer.html"
     return render(request, template, context)
 
@@ -216,13 +256,17 @@ def _csv_value(value):
 @require_GET
 def quality_csv(request: HttpRequest, slug: str, table: str) -> HttpResponse:
     campaign = _campaign(slug)
-    report = quality.campaign_report(campaign=campaign)
+    try:
+        source = _source(request)
+    except SourceFilterError as error:
+        return _bad_source(error)
+    report = quality.campaign_report(campaign=campaign, source=source)
     tables = _csv_tables(report, quality.flagged_reviewer_ids(campaign=campaign))
     if table not in tables:
         raise Http404(f"No table named {table!r}; tables: {', '.join(tables)}.")
     columns, rows = tables[table]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{campaign.slug}-{table}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{campaign.slug}-{table}-{source}.csv"'
     writer = csv.writer(response)
     writer.writerow(columns)
     for row in rows:

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from annotate import review_selectors
+from annotate.forms import ResolutionForm, form_errors
 from annotate.models import EscalationResolution, Judgment, Outcome
 from annotate.permissions import lead_required
 from annotate.services.escalations import ResolutionInvalid, resolve_escalation
@@ -39,12 +40,15 @@ def escalation_resolve(request: HttpRequest, judgment_id: int) -> HttpResponse:
         judgment = Judgment.objects.select_related("resolution__resolved_by").get(pk=judgment_id)
         context = {"item": judgment, "errors": {"judgment": "already resolved"}, "decisions": []}
         return render(request, "annotate/escalations/_item.html", context, status=200 if request.htmx else 409)
+    form = ResolutionForm(request.POST)
     try:
+        if not form.is_valid():  # the shape first (text); the service checks the decision
+            raise ResolutionInvalid(form_errors(form))
         resolve_escalation(
             judgment=judgment,
             lead=request.user,
             decision=request.POST.get("decision", ""),
-            note=request.POST.get("note", ""),
+            note=form.cleaned_data["note"],
         )
     except ResolutionInvalid as invalid:
         context = {

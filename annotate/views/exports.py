@@ -18,11 +18,13 @@ from annotate.models import Campaign, DatasetSnapshot, ExportJob
 from annotate.permissions import lead_required
 from annotate.services.export_jobs import export_job_create, export_job_progress
 from annotate.services.exporting import ExportError, export_preview
+from annotate.sources import SOURCE_FILTERS
+from config.ids import ModelIdsField
 
 PREVIEW_ROWS = 3
 
 
-class CampaignChoices(forms.ModelMultipleChoiceField):
+class CampaignChoices(ModelIdsField):
     def label_from_instance(self, obj: Campaign) -> str:
         return f"{obj.name} ({obj.slug}, rubric {obj.rubric.slug} v{obj.rubric.version})"
 
@@ -48,10 +50,17 @@ class SnapshotPolicyForm(forms.Form):
         help_text="Per-pair training weight: the majority's share, or 1",
     )
     test_share = forms.FloatField(initial=ExportPolicy.test_share, min_value=0, max_value=0.99)
-    seed = forms.IntegerField(initial=ExportPolicy.seed)
+    seed = forms.IntegerField(initial=ExportPolicy.seed, min_value=-(2**63), max_value=2**63 - 1)  # 64 bits
+    source = forms.ChoiceField(
+        required=False,  # absent: the policy's default, human
+        choices=[(name, name) for name in SOURCE_FILTERS],
+        initial=ExportPolicy.source,
+        help_text="Whose judgments count: human (reviewers and imported annotators), ai (AI judges) or all",
+    )
 
     def policy(self) -> ExportPolicy:
         data = {key: value for key, value in self.cleaned_data.items() if key != "campaigns"}
+        data["source"] = data.get("source") or ExportPolicy.source
         return ExportPolicy.from_dict(data)
 
 
@@ -113,13 +122,17 @@ def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @lead_required
 def export_preview_counts(request: HttpRequest) -> HttpResponse:
-    """The htmx fragment under the policy form: what an export with these knobs would hold."""
+    """The htmx fragment under the policy form: what an export with these knobs would hold, or what is wrong with
+    them. An answer always replaces the counts shown, so a knob with a bad value never looks accepted."""
     form = SnapshotPolicyForm(request.POST or request.GET or None)
     policy = _clean(form) if form.is_bound else None
     counts = None
     if policy is not None:
         counts = export_preview(campaigns=form.cleaned_data["campaigns"], policy=policy)
-    return render(request, "annotate/exports/_preview.html", {"form": form, "counts": counts, **_reason_rows(counts)})
+    # htmx swaps 2xx answers only: the fragment with the form's messages comes back as 200 to it, 400 to others.
+    status = 400 if form.errors and not request.htmx else 200
+    context = {"form": form, "counts": counts, **_reason_rows(counts)}
+    return render(request, "annotate/exports/_preview.html", context, status=status)
 
 
 def _reason_rows(counts: dict | None) -> dict:

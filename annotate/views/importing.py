@@ -27,8 +27,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 f"Imported into {result.campaign.slug}: {result.prompts_created} prompts, "
-                f"{result.candidates_created} candidates, {result.comparisons_created} comparisons.",
+                f"{result.candidates_created} candidates, {result.comparisons_created} comparisons."
+                + (f" New locales: {', '.join(result.locales_added)}." if result.locales_added else ""),
             )
             return redirect("import_upload")
-    status = 400 if errors else 200
+    status = 400 if errors or form.errors else 200
     return render(request, "annotate/imports/upload.html", {"form": form, "errors": errors}, status=status)

@@ -1,17 +1,21 @@
-"""The compare page: one pair at a time, judged with the keyboard; htmx swaps in the next pair after each submit."""
+"""The compare page: one pair at a time, judged with the keyboard; htmx swaps in the next pair after each submit.
+
+Opening the page (GET) changes nothing: it shows the reviewer's live lease, or a placeholder that asks for a pair
+with a POST as soon as it loads (a plain button without JavaScript). Every lease is taken by a POST."""
 
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from annotate import review_selectors
+from annotate.forms import JudgmentForm, form_errors
 from annotate.models import Assignment, Campaign, Strength
 from annotate.permissions import reviewer_required
-from annotate.services.assignment import assign_next_pair, skip_assignment
+from annotate.services.assignment import assign_next_pair, has_work, live_lease, skip_assignment
 from annotate.services.judging import (
     JudgmentInvalid,
     UndoUnavailable,
@@ -71,6 +75,7 @@ def _render(
     errors: dict[str, str] | None = None,
     submitted: dict | None = None,
     notice: str = "",
+    waiting: bool = False,
     status: int = 200,
 ) -> HttpResponse:
     submitted = submitted or {}
@@ -85,6 +90,7 @@ def _render(
         "rating_errors": [message for field, message in (errors or {}).items() if field.startswith("ratings")],
         "submitted": submitted,
         "notice": notice,
+        "waiting": waiting,
         "progress": review_selectors.campaign_progress(campaign=campaign, reviewer=request.user),
         "today": review_selectors.judgments_today(reviewer=request.user),
         "can_undo": undo_available(reviewer=request.user),
@@ -94,10 +100,25 @@ def _render(
 
 
 @reviewer_required
+@require_safe
 def review_campaign(request: HttpRequest, slug: str) -> HttpResponse:
-    """The reviewer's current pair (a live lease is kept; otherwise the next one is leased now)."""
+    """The reviewer's live lease if they hold one; otherwise a placeholder that leases through `review_next`, or
+    "all caught up" when nothing is left (reads only: a GET must not lease)."""
     campaign = _campaign_or_404(request, slug)
-    return _render(request, campaign, assign_next_pair(reviewer=request.user, campaign=campaign))
+    lease = live_lease(reviewer=request.user, campaign=campaign)
+    waiting = lease is None and has_work(reviewer=request.user, campaign=campaign)
+    return _render(request, campaign, lease, waiting=waiting)
+
+
+@reviewer_required
+@require_POST
+def review_next(request: HttpRequest, slug: str) -> HttpResponse:
+    """Lease the next pair (or keep the live lease) and show it; without htmx, go back to the page, which shows it."""
+    campaign = _campaign_or_404(request, slug)
+    assignment = assign_next_pair(reviewer=request.user, campaign=campaign)
+    if not request.htmx:
+        return redirect("review_campaign", slug=campaign.slug)
+    return _render(request, campaign, assignment)
 
 
 @reviewer_required
@@ -107,14 +128,17 @@ def review_submit(request: HttpRequest, slug: str, assignment_id: int) -> HttpRe
     campaign = _campaign_or_404(request, slug)
     assignment = _own_assignment_or_404(request, campaign, assignment_id)
     ratings = _ratings_from(request.POST, campaign.rubric.criteria)
+    form = JudgmentForm(request.POST)
     try:
+        if not form.is_valid():  # the shape first (text, numbers); the service checks the meaning
+            raise JudgmentInvalid(form_errors(form))
         submit_judgment(
             assignment=assignment,
             choice=request.POST.get("choice", ""),
             strength=request.POST.get("strength", ""),
             ratings=ratings,
-            critique=request.POST.get("critique", ""),
-            time_taken_ms=_int(request.POST.get("time_taken_ms")),
+            critique=form.cleaned_data["critique"],
+            time_taken_ms=form.cleaned_data["time_taken_ms"] or 0,
         )
     except JudgmentInvalid as invalid:
         submitted = {**request.POST.dict(), "ratings": ratings}
@@ -124,9 +148,10 @@ def review_submit(request: HttpRequest, slug: str, assignment_id: int) -> HttpRe
             following = assign_next_pair(reviewer=request.user, campaign=campaign)
             return _render(request, campaign, following, notice=invalid.errors["assignment"], status=status)
         return _render(request, campaign, assignment, errors=invalid.errors, submitted=submitted, status=status)
-    if not request.htmx:
+    following = assign_next_pair(reviewer=request.user, campaign=campaign)
+    if not request.htmx:  # the page (a GET) shows the lease just taken
         return redirect("review_campaign", slug=campaign.slug)
-    return _render(request, campaign, assign_next_pair(reviewer=request.user, campaign=campaign), notice="Saved.")
+    return _render(request, campaign, following, notice="Saved.")
 
 
 @reviewer_required
@@ -134,9 +159,10 @@ def review_submit(request: HttpRequest, slug: str, assignment_id: int) -> HttpRe
 def review_skip(request: HttpRequest, slug: str, assignment_id: int) -> HttpResponse:
     campaign = _campaign_or_404(request, slug)
     skip_assignment(assignment=_own_assignment_or_404(request, campaign, assignment_id))
+    following = assign_next_pair(reviewer=request.user, campaign=campaign)
     if not request.htmx:
         return redirect("review_campaign", slug=campaign.slug)
-    return _render(request, campaign, assign_next_pair(reviewer=request.user, campaign=campaign), notice="Skipped.")
+    return _render(request, campaign, following, notice="Skipped.")
 
 
 @reviewer_required
@@ -161,10 +187,3 @@ def review_undo(request: HttpRequest, slug: str) -> HttpResponse:
     return _render(
         request, campaign, assignment, submitted=previous, notice="Judgment taken back: change it and submit again."
     )
-
-
-def _int(value: str | None) -> int:
-    try:
-        return max(0, int(value or 0))
-    except ValueError:
-        return 0

@@ -6,7 +6,7 @@ import pytest
 
 from annotate.models import EscalationResolution, Judgment, Outcome
 from annotate.review_selectors import open_escalations
-from annotate.services.escalations import ResolutionInvalid, resolve_escalation
+from annotate.services.escalations import NOTE_MAX_LENGTH, ResolutionInvalid, resolve_escalation
 from tests.factories import JudgmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +52,10 @@ def test_only_escalations_and_known_decisions_are_accepted(alice, lena):
     with pytest.raises(ResolutionInvalid) as caught:
         resolve_escalation(judgment=plain, lead=lena, decision="maybe", note="")
     assert set(caught.value.errors) == {"judgment", "decision"}
+
+
+def test_a_resolution_note_over_the_limit_is_refused(lena):
+    judgment = JudgmentFactory(outcome="escalate", critique="unsure")
+    with pytest.raises(ResolutionInvalid) as invalid:
+        resolve_escalation(judgment=judgment, lead=lena, decision="a", note="x" * (NOTE_MAX_LENGTH + 1))
+    assert set(invalid.value.errors) == {"note"}

@@ -263,5 +263,5 @@ def test_api_refuses_bad_knobs_without_queueing(api_for, lena, queued, enqueued,
     response = api_for(lena).post(
         reverse("api_snapshots"), {"campaigns": ["helpful"], "policy": {"loudness": 3}}, format="json"
     )
-    assert response.status_code == 400 and "loudness" in response.json()["errors"][0]
+    assert response.status_code == 400 and "not a policy setting" in response.json()["policy.loudness"][0]
     assert not ExportJob.objects.exists() and enqueued == []

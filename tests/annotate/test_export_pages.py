@@ -95,6 +95,54 @@ def test_preview_explains_what_is_missing(client_for, lena, campaign):
     assert b"Fix the form" in bad.content and b"min_agreement" in bad.content
 
 
+HUGE = "9" * 400  # far past a 64-bit id: SQLite raised OverflowError on it (a 500)
+
+
+@pytest.mark.parametrize("campaigns", [HUGE, "0", "-3", "abc", "1e400", f"1,{HUGE}"])
+def test_preview_and_form_name_a_campaign_id_that_cannot_be_one(client_for, lena, campaign, campaigns):
+    client = client_for(lena)
+    preview = client.get(reverse("export_preview"), {"campaigns": campaigns})
+    assert preview.status_code == 400 and "campaigns: “" in preview.content.decode()
+    assert b"is not a valid value" in preview.content
+    swapped = client.post(reverse("export_preview"), {"campaigns": campaigns}, HTTP_HX_REQUEST="true")
+    assert swapped.status_code == 200 and b"Fix the form" in swapped.content  # htmx swaps 2xx only
+    form = client.post(reverse("export_new"), {"campaigns": campaigns, "min_agreement": "0.6", "seed": "0"})
+    assert form.status_code == 400 and b"is not a valid value" in form.content
+    assert not DatasetSnapshot.objects.exists()
+
+
+def test_preview_takes_campaigns_as_a_comma_list(client_for, lena, campaign):
+    other = CampaignFactory(slug="other")
+    response = client_for(lena).get(
+        reverse("export_preview"),
+        {"campaigns": f"{campaign.id},{other.id}", "min_agreement": "0.6", "weighting": "majority"}
+        | {"weight": "agreement", "test_share": "0", "seed": "0"},
+    )
+    assert response.status_code == 200 and b"3 of 4 pairs exported" in response.content
+
+
+@pytest.mark.parametrize(
+    ("knob", "value"),
+    [("min_agreement", "1.5"), ("min_agreement", "nan"), ("test_share", "1e400"), ("seed", "1e400"), ("seed", HUGE)]
+    + [("min_judgments", "0"), ("min_judgments", "two"), ("weighting", "loudest")],
+)
+def test_a_bad_knob_replaces_the_counts_with_its_message(client_for, lena, campaign, knob, value):
+    knobs = {"campaigns": [campaign.id], "min_agreement": "0.6", "weighting": "majority", "weight": "agreement"}
+    knobs |= {"test_share": "0.1", "seed": "0", knob: value}
+    response = client_for(lena).post(reverse("export_preview"), knobs, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200 and "Fix the form" in body and f"{knob}:" in body
+    assert "pairs exported" not in body
+
+
+def test_the_preview_is_asked_for_whatever_the_browser_thinks_of_the_knobs(client_for, lena, campaign):
+    html = client_for(lena).get(reverse("export_new")).content.decode()
+    form = html[html.index('<form class="card"') :]
+    form = form[: form.index(">")]
+    # The browser's own checks would stop htmx from asking and leave the old counts on screen.
+    assert " novalidate" in form and "hx-on::response-error" in form and "hx-on::send-error" in form
+
+
 def test_snapshot_page_shows_manifest_chart_and_rows(client_for, lena, snapshot, django_assert_max_num_queries):
     client = client_for(lena)
     with django_assert_max_num_queries(8):
@@ -155,15 +203,16 @@ def test_api_creates_a_snapshot_and_serves_its_files(api_for, lena, campaign):
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        ({"campaigns": []}, "campaigns: expected a non-empty list"),
-        ({"campaigns": ["nope"]}, "campaigns: no campaign named nope"),
-        ({"campaigns": ["helpful"], "policy": {"min_agreement": 3}}, "min_agreement"),
-        ({"campaigns": ["helpful"], "policy": {"loudness": 3}}, "loudness: not a policy setting"),
+        ({"campaigns": []}, ("campaigns", "This list may not be empty.")),
+        ({"campaigns": ["nope"]}, ("campaigns", "no campaign named nope")),
+        ({"campaigns": ["helpful"], "policy": {"min_agreement": 3}}, ("policy.min_agreement", "between 0 and 1")),
+        ({"campaigns": ["helpful"], "policy": {"loudness": 3}}, ("policy.loudness", "not a policy setting")),
     ],
 )
 def test_api_rejects_bad_requests_with_a_message(api_for, lena, campaign, payload, message):
     response = api_for(lena).post(reverse("api_snapshots"), payload, format="json")
-    assert response.status_code == 400 and message in response.json()["errors"][0]
+    field, text = message
+    assert response.status_code == 400 and text in response.json()[field][0]
     assert not DatasetSnapshot.objects.exists()
 
 

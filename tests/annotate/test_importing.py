@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from annotate.models import Campaign, Candidate, Comparison, Prompt
 from annotate.services.importing import ImportRejected, import_comparisons
@@ -56,6 +57,21 @@ def test_a_new_candidate_on_reimport_adds_only_its_pairs(locales):
     assert (result.candidates_created, result.comparisons_created) == (1, 2)
 
 
+def test_a_large_file_is_written_in_batches_of_a_few_queries_each(locales, django_assert_max_num_queries):
+    """The import holds the write lock throughout (on SQLite every reviewer waits for it): queries per batch, not per
+    row (SQLite splits big INSERTs). 1,200 prompts are three batches; the second import adds a candidate per prompt."""
+    rows = [native(f"p{i}", texts=(f"A{i}.", f"B{i}.")) for i in range(1200)]
+    with django_assert_max_num_queries(100):  # row by row it was over 7,000
+        first = import_comparisons(campaign_slug="big", data=jsonl(*rows))
+    assert (first.prompts_created, first.candidates_created, first.comparisons_created) == (1200, 2400, 1200)
+    rows = [native(f"p{i}", texts=(f"A{i}.", f"B{i}.", f"C{i}.")) for i in range(1200)]
+    with django_assert_max_num_queries(100):  # row by row it was over 7,000
+        again = import_comparisons(campaign_slug="big", data=jsonl(*rows))
+    assert (again.prompts_created, again.candidates_created, again.comparisons_created) == (0, 1200, 2400)
+    pairs = Comparison.objects.filter(prompt__external_id="p7").values_list("candidate_a__text", "candidate_b__text")
+    assert sorted(pairs) == [("A7.", "B7."), ("A7.", "C7."), ("B7.", "C7.")]
+
+
 def test_conversational_prompts_keep_their_messages(locales):
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
     row = native()
@@ -87,7 +103,7 @@ BAD_ROWS = [
     (native("p2", texts=("Only one.",)), "line 2: candidates: needs at least two distinct texts"),
     (native("p2", texts=("A.", "")), "line 2: candidates[1].text: missing or empty text"),
     ({**native("p2"), "prompt": ""}, "line 2: prompt: missing or empty text"),
-    (native("p2", locale="xx-XX"), "line 2: locale: unknown locale 'xx-XX'"),
+    (native("p2", locale="xx-XX"), "line 2: locale: 'xx-XX' is not a well-formed BCP 47 tag"),
     (native("p1"), "line 2: id: duplicate id 'p1' (first on line 1)"),
     ({**native("p2"), "id": ""}, "line 2: id: missing or empty id"),
     ({"prompt": "q", "chosen": "a", "locale": "en-US"}, "line 2: rejected: missing or empty text"),
@@ -129,7 +145,7 @@ def test_command_exits_non_zero_and_prints_row_messages(locales, tmp_path, capsy
     path.write_bytes(jsonl(native("p1"), native("p2", locale="xx-XX")))
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command("import_comparisons", str(path), campaign="c")
-    assert "line 2: locale: unknown locale 'xx-XX'" in capsys.readouterr().err
+    assert "line 2: locale: 'xx-XX' is not a well-formed BCP 47 tag" in capsys.readouterr().err
     assert counts() == (0, 0, 0, 0)
 
 
@@ -159,4 +175,60 @@ def test_api_import_answers_201_then_400_with_row_errors(api_for, lena, locales)
     ok = api.post("/api/v1/campaigns/c/imports", {"file": SimpleUploadedFile("f.jsonl", jsonl(native()))})
     assert ok.status_code == 201 and ok.json()["comparisons_created"] == 3
     bad = api.post("/api/v1/campaigns/c/imports", {"file": SimpleUploadedFile("f.jsonl", b"{")})
-    assert bad.status_code == 400 and bad.json()["errors"][0].startswith("line 1: json:")
+    assert bad.status_code == 400 and bad.json()["lines"][0].startswith("line 1: json:")
+
+
+def test_a_row_may_list_the_pairs_to_create(locales):
+    row = native(texts=("A.", "B.", "C."), pairs=[["c2", "c0"]])
+    result = import_comparisons(campaign_slug="c", data=jsonl(row))
+    pair = Comparison.objects.get()
+    assert result.comparisons_created == 1
+    assert (pair.candidate_a.external_id, pair.candidate_b.external_id) == ("c2", "c0")
+
+
+@pytest.mark.parametrize(
+    ("pairs", "message"),
+    [
+        ([["c0", "c9"]], "line 1: pairs[0]: no candidate 'c9' in this row"),
+        ([["c0", "c0"]], "line 1: pairs[0]: must name two different candidates"),
+        ([], "line 1: pairs: must be a non-empty list"),
+    ],
+)
+def test_listed_pairs_must_name_the_rows_candidates(locales, pairs, message):
+    with pytest.raises(ImportRejected) as rejected:
+        import_comparisons(campaign_slug="c", data=jsonl(native(pairs=pairs)))
+    assert rejected.value.errors[0].startswith(message)
+
+
+def test_a_byte_order_mark_is_accepted(locales):
+    assert import_comparisons(campaign_slug="c", data=b"\xef\xbb\xbf" + jsonl(native())).prompts_created == 1
+
+
+def test_rows_without_a_locale_take_the_campaigns_only_one_else_the_one_given(locales):
+    CampaignFactory(slug="ja", locales=[locales[1]])
+    trl = {"prompt": "Hi?", "chosen": "Hello.", "rejected": "Go away."}
+    import_comparisons(campaign_slug="ja", data=jsonl(trl))
+    assert Prompt.objects.get().locale.code == "ja-JP"
+    CampaignFactory(slug="both", locales=list(locales))
+    with pytest.raises(ImportRejected, match="line 1: locale: missing"):
+        import_comparisons(campaign_slug="both", data=jsonl(trl))
+    import_comparisons(campaign_slug="both", data=jsonl(trl), default_locale="en-US")
+    assert Prompt.objects.get(campaign__slug="both").locale.code == "en-US"
+
+
+def test_a_well_formed_new_locale_is_created_and_reported_a_malformed_one_refused(locales, capsys, tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(jsonl(native("p1", locale="pt-BR"), native("p2", locale="sr-Latn-RS")))
+    call_command("import_comparisons", str(path), "--campaign", "c")
+    assert "new locales: pt-BR, sr-Latn-RS" in capsys.readouterr().out
+    with pytest.raises(ImportRejected) as rejected:
+        import_comparisons(campaign_slug="c", data=jsonl(native("p3", locale="en_US"), native("p4", locale="EN-us")))
+    assert rejected.value.errors == [
+        "line 1: locale: 'en_US' is not a well-formed BCP 47 tag (e.g. en-US)",
+        "line 2: locale: 'EN-us' is not in canonical form: write 'en-US'",
+    ]
+
+
+def test_the_upload_page_offers_the_default_locale_as_a_choice(locales, client_for, lena):
+    page = client_for(lena).get(reverse("import_upload")).content.decode()
+    assert "The campaign&#x27;s, when it has exactly one" in page and '<option value="ja-JP">' in page

@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from annotate.models import Assignment, Judgment, Outcome
+from annotate.models import Assignment, Campaign, Judgment, Outcome
 from annotate.services.assignment import assign_next_pair, skip_assignment
 from annotate.services.judging import (
+    CRITIQUE_MAX_LENGTH,
+    CampaignClosed,
     JudgmentInvalid,
     LeaseLost,
     UndoUnavailable,
@@ -238,3 +240,20 @@ def test_skipping_a_submitted_assignment_changes_nothing(alice):
     assert skip_assignment(assignment=assignment) is False
     assignment.comparison.refresh_from_db()
     assert assignment.comparison.taken == 1
+
+
+@pytest.mark.parametrize("status", [Campaign.Status.CLOSED, Campaign.Status.DRAFT])
+def test_a_campaign_that_is_no_longer_active_refuses_judgments_on_open_leases(alice, status):
+    assignment = lease(alice)
+    Campaign.objects.update(status=status)
+    with pytest.raises(CampaignClosed) as refused:
+        submit(assignment)
+    assert refused.value.errors == {"campaign": f"this campaign is {status} and takes no judgments"}
+    assert not Judgment.objects.exists()
+
+
+@pytest.mark.parametrize("critique", ["x" * (CRITIQUE_MAX_LENGTH + 1), "a\x00b"])
+def test_a_critique_too_long_or_with_a_nul_character_is_refused(alice, critique):
+    with pytest.raises(JudgmentInvalid) as invalid:
+        submit(lease(alice), choice="tie", critique=critique)
+    assert set(invalid.value.errors) == {"critique"}

@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from annotate.models import Assignment, Judgment, Outcome
+from annotate.review_selectors import side_id
 from annotate.services.tokens import api_token_create
 from tests.annotate.review_helpers import campaign_with_pairs, rubric_with
 
@@ -43,8 +44,8 @@ def test_next_returns_a_blind_pair_with_the_rubric(api_for, alice, campaign):
         if assignment.a_on_left
         else (comparison.candidate_b, comparison.candidate_a)
     )
-    assert body["left"] == {"id": left.pk, "text": left.text}
-    assert body["right"] == {"id": right.pk, "text": right.text}
+    assert body["left"] == {"id": side_id(assignment_id=assignment.pk, candidate_id=left.pk), "text": left.text}
+    assert body["right"] == {"id": side_id(assignment_id=assignment.pk, candidate_id=right.pk), "text": right.text}
     assert body["prompt"]["text"] == comparison.prompt.text
     assert body["rubric"]["criteria"][0]["key"] == "accuracy"
     assert body["expires_at"].startswith(str(assignment.expires_at.year))
@@ -101,8 +102,9 @@ def test_invalid_judgments_answer_400_with_field_messages(api_for, alice, campai
         format="json",
     )
     assert response.status_code == 400
-    errors = response.json()["errors"]
+    errors = response.json()
     assert set(errors) == {"critique", "ratings.left.accuracy", "ratings.right.accuracy"}
+    assert errors["ratings.left.accuracy"] == ["Accuracy: pick a whole number from 1 to 5"]
     assert not Judgment.objects.exists()
 
 
@@ -125,7 +127,7 @@ def test_an_expired_lease_whose_pair_filled_up_answers_409(api_for, alice, bob, 
         taken = bob_api.post(next_url(campaign)).json()["assignment"]
         bob_api.post(judgment_url(taken), {"choice": "tie", "ratings": ratings}, format="json")
     response = alice_api.post(judgment_url(first), {"choice": "tie", "ratings": ratings}, format="json")
-    assert response.status_code == 409 and "assignment" in response.json()["errors"]
+    assert response.status_code == 409 and "ran out" in response.json()["assignment"][0]
 
 
 def test_token_auth_works_and_anonymous_is_refused(alice, campaign):

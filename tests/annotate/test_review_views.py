@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate.models import Assignment, EscalationResolution, Judgment, Outcome
+from annotate.models import Assignment, Campaign, EscalationResolution, Judgment, Outcome
 from annotate.services.assignment import assign_next_pair
 from tests.annotate.review_helpers import campaign_with_pairs, rubric_with
 from tests.factories import JudgmentFactory, PromptFactory
@@ -27,6 +27,11 @@ def page(client, campaign, **headers):
     return client.get(reverse("review_campaign", args=[campaign.slug]), **headers)
 
 
+def start(client, campaign):
+    """What the page's placeholder does on load: lease a pair with a POST (htmx)."""
+    return client.post(reverse("review_next", args=[campaign.slug]), **HTMX)
+
+
 def post_judgment(client, campaign, assignment, **fields):
     data = {"choice": "left", "strength": "clear", "critique": "", "time_taken_ms": "2500", **fields}
     url = reverse("review_submit", args=[campaign.slug, assignment.pk])
@@ -34,7 +39,9 @@ def post_judgment(client, campaign, assignment, **fields):
 
 
 def test_the_compare_page_shows_the_prompt_both_answers_and_the_controls(client_for, alice, campaign):
-    response = page(client_for(alice), campaign)
+    client = client_for(alice)
+    start(client, campaign)
+    response = page(client, campaign)
     assert response.status_code == 200
     lease = Assignment.objects.get(reviewer=alice)
     body = response.content.decode()
@@ -48,7 +55,7 @@ def test_the_compare_page_shows_the_prompt_both_answers_and_the_controls(client_
 
 def test_the_left_answer_follows_the_assignments_order(client_for, alice, campaign):
     client = client_for(alice)
-    page(client, campaign)
+    start(client, campaign)
     lease = Assignment.objects.get(reviewer=alice)
     for a_on_left in (True, False):
         Assignment.objects.filter(pk=lease.pk).update(a_on_left=a_on_left)
@@ -64,7 +71,7 @@ def test_the_page_is_blind_to_model_names_sources_and_gold(client_for, alice):
 
     ComparisonFactory(prompt=prompt)
     client = client_for(alice)
-    body = page(client, campaign).content.decode().lower()
+    body = start(client, campaign).content.decode().lower() + page(client, campaign).content.decode().lower()
     assert Assignment.objects.get(reviewer=alice).comparison.is_gold
     for secret in ("atlas", "borealis", "secret-source", "gold", "a better", "b better"):
         assert secret not in body
@@ -73,22 +80,23 @@ def test_the_page_is_blind_to_model_names_sources_and_gold(client_for, alice):
 def test_the_page_never_shows_another_reviewers_judgment(client_for, alice, bob):
     campaign, [pair] = campaign_with_pairs(1, overlap=2)
     JudgmentFactory(comparison=pair, reviewer=bob, critique="BOB-THINKS-LEFT-IS-WRONG", outcome=Outcome.B)
-    body = page(client_for(alice), campaign).content.decode()
+    client = client_for(alice)
+    body = start(client, campaign).content.decode() + page(client, campaign).content.decode()
     assert Assignment.objects.get(reviewer=alice).comparison == pair
     assert "BOB-THINKS" not in body and "bob" not in body
 
 
 def test_the_full_page_uses_a_small_fixed_number_of_queries(client_for, alice, campaign, django_assert_num_queries):
     client = client_for(alice)
-    page(client, campaign)  # lease once; later loads show the same lease
-    with django_assert_num_queries(13):
+    start(client, campaign)
+    with django_assert_num_queries(10):
         assert page(client, campaign).status_code == 200
 
 
 def test_the_fragment_is_the_compare_section_only(client_for, alice, campaign, django_assert_num_queries):
     client = client_for(alice)
-    page(client, campaign)
-    with django_assert_num_queries(13):
+    start(client, campaign)
+    with django_assert_num_queries(10):
         response = page(client, campaign, **HTMX)
     body = response.content.decode()
     assert body.lstrip().startswith('<section id="compare"') and "<html" not in body
@@ -98,7 +106,7 @@ def test_submitting_swaps_in_the_next_pair_leased_in_the_same_request(
     client_for, alice, campaign, django_assert_num_queries
 ):
     client = client_for(alice)
-    page(client, campaign)
+    start(client, campaign)
     first = Assignment.objects.get(reviewer=alice)
     with django_assert_num_queries(24):
         response = post_judgment(client, campaign, first)
@@ -113,7 +121,7 @@ def test_submitting_swaps_in_the_next_pair_leased_in_the_same_request(
 
 def test_a_plain_form_post_redirects_back_to_the_page(client_for, alice, campaign):
     client = client_for(alice)
-    page(client, campaign)
+    start(client, campaign)
     first = Assignment.objects.get(reviewer=alice)
     url = reverse("review_submit", args=[campaign.slug, first.pk])
     response = client.post(url, {"choice": "tie"})
@@ -125,7 +133,7 @@ def test_validation_errors_come_back_in_the_fragment_with_what_was_typed(client_
         2, rubric=rubric_with({"key": "accuracy", "label": "Accuracy", "scale": 5, "required": True})
     )
     client = client_for(alice)
-    page(client, campaign)
+    start(client, campaign)
     lease = Assignment.objects.get(reviewer=alice)
     response = post_judgment(
         client, campaign, lease, choice="both_bad", strength="", critique="", **{"rating-left-accuracy": "3"}
@@ -142,7 +150,7 @@ def test_validation_errors_come_back_in_the_fragment_with_what_was_typed(client_
 def test_ratings_from_the_form_are_stored(client_for, alice):
     campaign, _ = campaign_with_pairs(1, rubric=rubric_with({"key": "accuracy", "label": "Accuracy", "scale": 5}))
     client = client_for(alice)
-    page(client, campaign)
+    start(client, campaign)
     lease = Assignment.objects.get(reviewer=alice)
     post_judgment(client, campaign, lease, **{"rating-left-accuracy": "5", "rating-right-accuracy": "2"})
     stored = Judgment.objects.get().ratings
@@ -155,7 +163,7 @@ def test_ratings_from_the_form_are_stored(client_for, alice):
 
 def test_skip_releases_the_lease_and_shows_another_pair(client_for, alice, campaign):
     client = client_for(alice)
-    page(client, campaign)
+    start(client, campaign)
     first = Assignment.objects.get(reviewer=alice)
     response = client.post(reverse("review_skip", args=[campaign.slug, first.pk]), **HTMX)
     first.refresh_from_db()
@@ -167,7 +175,7 @@ def test_skip_releases_the_lease_and_shows_another_pair(client_for, alice, campa
 
 def test_undo_within_a_minute_shows_the_same_pair_again(client_for, alice, campaign):
     client = client_for(alice)
-    page(client, campaign)
+    start(client, campaign)
     first = Assignment.objects.get(reviewer=alice)
     assert "Undo last submission" in post_judgment(client, campaign, first).content.decode()
     response = client.post(reverse("review_undo", args=[campaign.slug]), **HTMX)
@@ -181,12 +189,50 @@ def test_undo_within_a_minute_shows_the_same_pair_again(client_for, alice, campa
 
 def test_undo_after_a_minute_says_so(client_for, alice, campaign):
     client = client_for(alice)
-    page(client, campaign)
+    start(client, campaign)
     post_judgment(client, campaign, Assignment.objects.get(reviewer=alice))
     Judgment.objects.update(created_at=timezone.now() - timedelta(seconds=90))
     response = client.post(reverse("review_undo", args=[campaign.slug]), **HTMX)
     assert "Nothing to undo" in response.content.decode()
     assert Judgment.objects.count() == 1
+
+
+def test_opening_the_page_leases_nothing_and_asks_for_a_pair_with_a_post(client_for, alice, campaign):
+    client = client_for(alice)
+    for headers in ({}, HTMX):
+        body = page(client, campaign, **headers).content.decode()
+        assert not Assignment.objects.exists()
+        next_url = reverse("review_next", args=[campaign.slug])
+        assert f'hx-post="{next_url}" hx-trigger="load, submit"' in body and "judge-form" not in body
+    response = start(client, campaign)
+    lease = Assignment.objects.get(reviewer=alice)
+    assert f'data-assignment="{lease.pk}"' in response.content.decode()
+    assert f'data-assignment="{lease.pk}"' in page(client, campaign).content.decode()
+    assert Assignment.objects.count() == 1
+
+
+def test_asking_again_keeps_the_live_lease(client_for, alice, campaign):
+    client = client_for(alice)
+    start(client, campaign)
+    start(client, campaign)
+    assert Assignment.objects.filter(reviewer=alice).count() == 1
+
+
+def test_without_javascript_the_start_button_leases_and_goes_back_to_the_page(client_for, alice, campaign):
+    client = client_for(alice)
+    response = client.post(reverse("review_next", args=[campaign.slug]))
+    assert response.status_code == 302 and response.url == reverse("review_campaign", args=[campaign.slug])
+    lease = Assignment.objects.get(reviewer=alice)
+    assert f'data-assignment="{lease.pk}"' in client.get(response.url).content.decode()
+
+
+def test_a_plain_form_post_leases_the_next_pair_before_going_back(client_for, alice, campaign):
+    client = client_for(alice)
+    start(client, campaign)
+    first = Assignment.objects.get(reviewer=alice)
+    client.post(reverse("review_submit", args=[campaign.slug, first.pk]), {"choice": "tie"})
+    following = Assignment.objects.get(reviewer=alice, state=Assignment.State.LEASED)
+    assert f'data-assignment="{following.pk}"' in page(client, campaign).content.decode()
 
 
 def test_an_empty_queue_says_so_clearly(client_for, alice):
@@ -258,7 +304,9 @@ def test_guidelines_render_markdown_and_escape_html(client_for, alice):
     rubric.guidelines = "# Judge\n\nPrefer **correct** answers.\n\n- *Tie*: equal\n- <script>alert(1)</script>"
     rubric.save()
     campaign, _ = campaign_with_pairs(1, rubric=rubric)
-    body = page(client_for(alice), campaign).content.decode()
+    client = client_for(alice)
+    start(client, campaign)
+    body = page(client, campaign).content.decode()
     assert "<h3>Judge</h3>" in body and "<strong>correct</strong>" in body and "<em>Tie</em>" in body
     assert "<script>alert(1)</script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
 
@@ -269,4 +317,13 @@ def test_undo_of_a_judgment_from_another_campaign_sends_the_browser_there(client
     post_judgment(client, other, assign_next_pair(reviewer=alice, campaign=other))
     response = client.post(reverse("review_undo", args=[campaign.slug]), **HTMX)
     assert response.headers["HX-Redirect"] == reverse("review_campaign", args=[other.slug])
+    assert not Judgment.objects.exists()
+
+
+def test_the_page_refuses_a_judgment_once_the_campaign_is_closed(client_for, alice, campaign):
+    assignment = assign_next_pair(reviewer=alice, campaign=campaign)
+    campaign.status = Campaign.Status.CLOSED
+    campaign.save(update_fields=["status"])
+    response = post_judgment(client_for(alice), campaign, assignment)
+    assert response.status_code == 404
     assert not Judgment.objects.exists()

@@ -10,6 +10,9 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + Playwright's event loop
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
+# Snapshots on disk and the tiny model registered, as the training tests make them.
+from tests.training.conftest import data_dir, make_snapshot, model_dirs, tiny_base_model  # noqa: E402, F401
+
 
 def pytest_collection_modifyitems(items) -> None:
     for item in items:

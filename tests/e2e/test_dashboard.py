@@ -93,7 +93,7 @@ def test_a_stale_dashboard_says_updating_and_reloads_when_fresh(page, live_serve
         page.goto(url)
         page.wait_for_selector("#quality-updating >> text=Updating…")
         assert page.is_visible("text=72 judgments on 24 pairs by 3 reviewers")  # the previous report at once
-        delay.assert_called_once_with(judged_campaign.pk)
+        delay.assert_called_once_with(judged_campaign.pk, "human")
         refresh_quality_report(judged_campaign.pk)
         # The note polls every 2 s; the fresh report makes htmx reload the page.
         page.wait_for_selector("text=73 judgments on 24 pairs by 4 reviewers", timeout=10_000)

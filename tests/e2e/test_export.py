@@ -58,3 +58,29 @@ def test_a_large_export_shows_progress_then_opens_its_snapshot(
     # No default-queue worker runs here: the test plays the worker, and the polling card notices.
     export_job_execute(job_id=ExportJob.objects.get().id)
     page.wait_for_selector("h1:has-text('Snapshot v1')", timeout=10_000)
+
+
+def test_a_bad_knob_replaces_the_counts_with_its_message(page, live_server, lena, campaign, sign_in):
+    sign_in(page, "lena")
+    page.goto(f"{live_server.url}/exports/new/")
+    page.check("text=Autumn eval")
+    page.wait_for_selector("text=12 of 12 pairs exported")
+    page.fill("input[name=min_agreement]", "1.5")  # past the field's max: the browser alone would not send it
+    page.press("input[name=min_agreement]", "Tab")
+    page.wait_for_selector("#preview >> text=min_agreement: Ensure this value is less than or equal to 1")
+    assert not page.is_visible("text=pairs exported")
+    page.fill("input[name=min_agreement]", "0.9")
+    page.press("input[name=min_agreement]", "Tab")
+    page.wait_for_selector("text=8 of 12 pairs exported")
+
+
+def test_a_failed_preview_says_so_instead_of_keeping_the_old_counts(page, live_server, lena, campaign, sign_in):
+    sign_in(page, "lena")
+    page.goto(f"{live_server.url}/exports/new/")
+    page.check("text=Autumn eval")
+    page.wait_for_selector("text=12 of 12 pairs exported")
+    page.route("**/exports/preview/", lambda route: route.fulfill(status=502, body="Bad gateway"))
+    page.fill("input[name=min_agreement]", "0.9")
+    page.press("input[name=min_agreement]", "Tab")
+    page.wait_for_selector("#preview >> text=No counts: the server answered 502.")
+    assert not page.is_visible("text=pairs exported")

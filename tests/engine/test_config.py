@@ -19,7 +19,7 @@ def test_it_lists_every_bad_field_at_once(tiny_model_dir, tmp_path):
             _base(tiny_model_dir, tmp_path, beta=0, loss_type="sigmoidd", batch_size=0, lr_scheduler="step")
         )
     errors = caught.value.errors
-    assert any(e.startswith("beta: must be > 0") for e in errors)
+    assert any(e.startswith("beta: must be in (0, 10]") for e in errors)
     assert any("unknown loss 'sigmoidd'" in e and "rao_kupper" in e for e in errors)
     assert any(e.startswith("batch_size:") for e in errors)
     assert any(e.startswith("lr_scheduler:") for e in errors)
@@ -45,8 +45,9 @@ def test_it_requires_model_and_output_dirs():
 @pytest.mark.parametrize(
     ("loss", "strength", "message"),
     [
-        ("rao_kupper", 1.0, "rao_kupper needs θ > 1"),
-        ("davidson", 0.0, "davidson needs ν > 0"),
+        ("rao_kupper", 1.0, r"rao_kupper needs θ in \(1, 100\]"),
+        ("davidson", 0.0, r"tie_strength: must be in \(0, 100\]"),
+        ("davidson", 101.0, r"tie_strength: must be in \(0, 100\]"),
         ("sigmoid", 2.0, "only used by a tie-aware loss"),
     ],
 )
@@ -73,6 +74,10 @@ def test_label_smoothing_auto_is_only_for_robust(tiny_model_dir, tmp_path):
     with pytest.raises(ConfigError, match="has no effect on sigmoid"):
         EngineConfig.from_dict(_base(tiny_model_dir, tmp_path, label_smoothing=0.1))
     assert EngineConfig.from_dict(_base(tiny_model_dir, tmp_path, loss_type="robust", label_smoothing="auto"))
+    with pytest.raises(ConfigError, match='"auto" is only for the robust loss'):  # auto may be 0: exo_pair needs > 0
+        EngineConfig.from_dict(
+            _base(tiny_model_dir, tmp_path, loss_type=["robust", "exo_pair"], label_smoothing="auto")
+        )
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from training.engine.loss_table import LOSSES
 from training.engine.losses import (
     BATCH_LEVEL_LOSS_TYPES,
     LABEL_SMOOTHING_LOSS_TYPES,
@@ -440,22 +441,32 @@ ONE = torch.tensor([-1.0])
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"loss_type": "dpo"}, "unknown loss_type 'dpo'"),
-        ({"loss_type": "rao_kupper"}, "rao_kupper needs a finite tie_strength"),
-        ({"loss_type": "rao_kupper", "tie_strength": 1.0}, r"tie_strength \(θ\) > 1"),
-        ({"loss_type": "davidson", "tie_strength": 0.0}, r"tie_strength \(ν\) > 0"),
-        ({"loss_type": "davidson", "tie_strength": math.inf}, "finite tie_strength"),
+        ({"loss_type": "dpo"}, "loss_type: unknown loss 'dpo'"),
+        ({"loss_type": "rao_kupper", "tie_strength": 1.0}, r"tie_strength: rao_kupper needs θ in \(1, 100\]"),
+        ({"loss_type": "davidson", "tie_strength": 0.0}, r"tie_strength: davidson needs ν in \(0, 100\]"),
+        ({"loss_type": "davidson", "tie_strength": math.inf}, "davidson needs ν in .*, got inf"),
         ({"loss_type": "ipo"}, "pass chosen_lengths and rejected_lengths"),
-        ({"loss_type": "sigmoid", "label_smoothing": 0.1}, "has no effect on 'sigmoid'"),
-        ({"loss_type": "exo_pair"}, "exo_pair needs 0 < label_smoothing"),
-        ({"loss_type": "robust", "label_smoothing": 0.5}, "robust needs 0 <= label_smoothing < 0.5"),
-        ({"loss_type": "sigmoid", "beta": 0.0}, "beta must be positive"),
+        ({"loss_type": "sigmoid", "label_smoothing": 0.1}, "label_smoothing: 0.1 has no effect on sigmoid"),
+        ({"loss_type": "exo_pair"}, r"label_smoothing: exo_pair needs ε in \(0, 1\)"),
+        ({"loss_type": "robust", "label_smoothing": 0.5}, r"label_smoothing: robust needs ε in \[0, 0.5\)"),
+        ({"loss_type": "sigmoid", "beta": 0.0}, r"beta: must be in \(0, 10\]"),
+        ({"loss_type": "sigmoid", "beta": 1e9}, r"beta: must be in \(0, 10\]"),
         ({"loss_type": "sigmoid", "is_tie": torch.tensor([True])}, "'sigmoid' cannot learn from ties"),
     ],
 )
 def test_it_rejects_options_the_loss_cannot_use(options, message):
     with pytest.raises(ValueError, match=message):
         preference_loss(ONE, ONE, ONE, ONE, **options)
+
+
+@pytest.mark.parametrize("loss_type", TIE_LOSS_TYPES)
+def test_a_tie_loss_without_a_strength_uses_the_schemas_default(loss_type):
+    default = LOSSES[loss_type].default_tie_strength
+    implicit = preference_loss(ONE, ONE, ONE, ONE, loss_type=loss_type, is_tie=torch.tensor([True]))
+    explicit = preference_loss(
+        ONE, ONE, ONE, ONE, loss_type=loss_type, is_tie=torch.tensor([True]), tie_strength=default
+    )
+    torch.testing.assert_close(implicit, explicit)
 
 
 def test_a_non_tie_loss_accepts_an_all_false_tie_mask():

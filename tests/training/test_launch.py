@@ -47,11 +47,15 @@ def test_it_queues_a_valid_run_on_commit_with_its_task_id(
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"beta": 0}, "beta: must be > 0"),
-        ({"beta": "high"}, "beta: must be > 0"),
+        ({"beta": 0}, "beta: must be in (0, 10]"),
+        ({"beta": "high"}, "beta: must be a finite number"),
+        ({"beta": 1e9}, "beta: must be in (0, 10]"),
+        ({"learning_rate": 10}, "learning_rate: must be in (0, 0.01]"),
+        ({"batch_size": 0}, "batch_size: must be in [1, 4096]"),
+        ({"precision": "fp16"}, "precision: fp16 runs on CUDA only"),  # the quick preset trains on the CPU
         ({"loss_type": "sigmoidz"}, "loss_type: unknown loss 'sigmoidz'"),
         ({"loss_type": "rao_kupper"}, "has none; pick a loss without ties"),
-        ({"learning_rate": -1, "lora_r": 0}, "lora_r: must be an integer >= 1"),
+        ({"learning_rate": -1, "lora_r": 0}, "lora_r: must be in [1, 1024]"),
         ({"model_dir": "/tmp/elsewhere"}, "model_dir: set by Verdict for each run"),
         ({"no_such_setting": 1}, "no_such_setting: unknown setting"),
     ],

@@ -145,6 +145,8 @@ def test_the_reporter_never_changes_a_runs_status(make_run):
 @pytest.mark.django_db(transaction=True)
 def test_a_blocked_progress_write_does_not_stop_the_heartbeat(make_run):
     """The heartbeat has its own thread and connection: a progress write stuck in the database doesn't starve it."""
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite has one writer at a time: an open write transaction holds every other writer back")
     run = make_run(Status.RUNNING)
     TrainingRun.objects.filter(id=run.id).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
     reporter = DatabaseReporter(run_id=run.id, attempt=1, interval_s=0.0)

@@ -67,7 +67,7 @@ def test_a_run_any_worker_can_take_queues_while_none_is_alive(make_snapshot, tin
 def test_the_device_refusal_is_shown_beside_the_device_field(
     client_for, lena, make_snapshot, tiny_base_model, data_dir, sent
 ):
-    from tests.training.test_pages import _form_data
+    from tests.training.test_launch_form import _form_data
 
     data = _form_data(make_snapshot(), tiny_base_model, device="cuda")
     response = client_for(lena).post(reverse("training:run_new"), data)

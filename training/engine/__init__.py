@@ -8,25 +8,42 @@
 The output folder holds the adapter in PEFT format (`PeftModel.from_pretrained(base, out)`), `config.json` (the
 resolved config and data SHA-256s), `metrics.jsonl`, `eval_report.json`, a model card `README.md` and
 `checkpoints/step-N/` folders that `train_dpo(..., resume=True)` continues from.
+
+The public names load on first use (PEP 562), so importing the package, its settings schema or its config does not
+import torch: the web process validates and describes runs without paying for it.
 """
 
-from training.engine.config import LOSS_TYPES, TIE_LOSS_TYPES, ConfigError, EngineConfig
-from training.engine.data import PreferencePair, load_pairs
-from training.engine.loop import TrainResult, train_dpo
-from training.engine.reporting import ConsoleReporter, NullReporter, Reporter
-from training.engine.tiny import make_tiny_model
+from __future__ import annotations
 
-__all__ = [
-    "LOSS_TYPES",
-    "TIE_LOSS_TYPES",
-    "ConfigError",
-    "ConsoleReporter",
-    "EngineConfig",
-    "NullReporter",
-    "PreferencePair",
-    "Reporter",
-    "TrainResult",
-    "load_pairs",
-    "make_tiny_model",
-    "train_dpo",
-]
+import importlib
+from typing import Any
+
+_PUBLIC = {
+    "LOSS_TYPES": "training.engine.config",
+    "TIE_LOSS_TYPES": "training.engine.config",
+    "ConfigError": "training.engine.config",
+    "EngineConfig": "training.engine.config",
+    "PreferencePair": "training.engine.data",
+    "load_pairs": "training.engine.data",
+    "TrainingDiverged": "training.engine.loop",
+    "TrainResult": "training.engine.loop",
+    "train_dpo": "training.engine.loop",
+    "ConsoleReporter": "training.engine.reporting",
+    "NullReporter": "training.engine.reporting",
+    "Reporter": "training.engine.reporting",
+    "make_tiny_model": "training.engine.tiny",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'training.engine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_PUBLIC])

@@ -191,15 +191,14 @@ def kl_and_samples(
     was_training = model.training
     model.eval()
     texts = [pair.prompt for pair in prompts]
-    options = dict(batch_size=batch_size)
     drawn_settings = SamplingSettings(samples=1, temperature=1.0, top_p=1.0, max_new_tokens=max_new_tokens, seed=seed)
     greedy = SamplingSettings(samples=1, temperature=0.0, top_p=1.0, max_new_tokens=max_new_tokens, seed=seed)
     kl_terms, token_count, samples = [], 0, []
     try:
         with model.disable_adapter():
-            drawn = sample_completions(model, tokenizer, texts, drawn_settings, **options)
-            reference = sample_completions(model, tokenizer, texts, greedy, **options)
-        adapter = sample_completions(model, tokenizer, texts, greedy, **options)
+            drawn = sample_completions(model, tokenizer, texts, drawn_settings, batch_size=batch_size)
+            reference = sample_completions(model, tokenizer, texts, greedy, batch_size=batch_size)
+        adapter = sample_completions(model, tokenizer, texts, greedy, batch_size=batch_size)
         for pair, sample, ref_answer, answer in zip(prompts, drawn, reference, adapter, strict=True):
             completion = sample.token_ids + ([sample.stop_token] if sample.stop_token is not None else [])
             prompt_ids = prompt_token_ids(pair.prompt, tokenizer)

@@ -34,6 +34,13 @@ from training.engine.refcache import attach_reference_logps
 from training.engine.reporting import NullReporter, Reporter
 
 
+class TrainingDiverged(RuntimeError):
+    """The loss or the reward margins went non-finite or past `divergence_margin`: the run stops as failed.
+
+    Such a run's adapter is noise; finishing it would write a report that can look like the best run.
+    """
+
+
 @dataclass
 class TrainResult:
     status: str  # "completed" | "cancelled"
@@ -159,21 +166,42 @@ def _check_resumable(out: Path, train_sha256: str) -> None:
         raise ValueError(f"resume: the checkpoints in {out} were trained on different data; use a new output folder")
 
 
-def _train_step(model, items, micro_batches, objective, config, pad_id, trainable, optimizer, scheduler) -> dict:
-    """One optimizer step over its micro-batches (gradient accumulation, clipping); returns its metrics and counts."""
+def divergence(metrics: dict[str, float], limit: float) -> str | None:
+    """Why these step (or eval) metrics show a diverged run, or None when they look sane."""
+    for key in ("loss", "rewards/margins", "eval/loss", "eval/rewards/margins"):
+        value = metrics.get(key)
+        if value is None:
+            continue
+        if not math.isfinite(value):
+            return f"{key} is {value}"
+        if key.endswith("margins") and abs(value) > limit:
+            return f"{key} is {value:.4g}, beyond divergence_margin={limit:g}"
+    return None
+
+
+def _train_step(
+    model, items, micro_batches, objective, config, pad_id, trainable, optimizer, scheduler, scaler
+) -> dict:
+    """One optimizer step over its micro-batches (gradient accumulation, clipping); returns its metrics and counts.
+
+    With fp16 the scaler multiplies the loss so small gradients survive, and skips a step whose gradients overflow;
+    otherwise it is a pass-through.
+    """
     optimizer.zero_grad(set_to_none=True)
     parts, losses, pairs, tokens = [], [], 0, 0
     for positions in micro_batches:
         batch = collate([items[i] for i in positions], pad_id)
         loss, detached = _micro_batch(model, batch, objective, share_prompt=config.share_prompt)
-        (loss / len(micro_batches)).backward()
+        scaler.scale(loss / len(micro_batches)).backward()
         parts.append(detached)
         losses.append(float(loss.detach()))
         pairs += len(positions)
         tokens += int(batch["attention_mask"].sum())
+    scaler.unscale_(optimizer)
     if config.max_grad_norm > 0:
         torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
-    optimizer.step()
+    scaler.step(optimizer)
+    scaler.update()
     scheduler.step()
     metrics = _train_metrics(parts, losses, objective.beta)
     metrics["learning_rate"] = scheduler.get_last_lr()[0]
@@ -224,6 +252,8 @@ def train_dpo(
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(config, total_steps))
+    device = next(model.parameters()).device
+    scaler = torch.amp.GradScaler(device.type, enabled=next(model.parameters()).dtype == torch.float16)
     resolved = {
         "config": config.to_dict(),
         "loss_types": objective.loss_types,
@@ -240,7 +270,8 @@ def train_dpo(
         "dropped_eval": eval_dropped,
         "ties_ignored": ties_ignored,
         "ref_cache_hit": ref_cache_hit,
-        "device": str(next(model.parameters()).device),
+        "device": str(device),
+        "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
     }
     log = MetricsLog(out)
     step = 0
@@ -265,7 +296,7 @@ def train_dpo(
             status = "cancelled"
             break
         started = time.perf_counter()
-        done = _train_step(model, items, next(plan), objective, config, pad_id, trainable, optimizer, scheduler)
+        done = _train_step(model, items, next(plan), objective, config, pad_id, trainable, optimizer, scheduler, scaler)
         step += 1
         seconds += time.perf_counter() - started
         pairs += done["pairs"]
@@ -283,6 +314,9 @@ def train_dpo(
             metrics.update({f"eval/{k}": v for k, v in summarize(scores, objective).items()})
         log.append(step, metrics)
         reporter.log(step, metrics)
+        problem = divergence(metrics, config.divergence_margin)
+        if problem:
+            raise TrainingDiverged(f"step {step}: {problem}; lower the learning rate or β, or check the data")
         if config.checkpoint_every and step % config.checkpoint_every == 0 and step < total_steps:
             reporter.checkpoint(step, str(save_checkpoint(out, step, model, optimizer, scheduler)))
 
@@ -303,6 +337,9 @@ def train_dpo(
         seed=config.seed,
         dropped=eval_dropped,
     )
+    problem = divergence({f"eval/{k}": v for k, v in report.get("metrics", {}).items()}, config.divergence_margin)
+    if problem:
+        raise TrainingDiverged(f"final evaluation: {problem}; lower the learning rate or β, or check the data")
     write_json(out / "eval_report.json", report)
     write_model_card(out, resolved, report, step)
     return TrainResult(status, str(out), step, total_steps, metrics, report)

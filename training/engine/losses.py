@@ -29,6 +29,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from training.engine import loss_table
+from training.engine.settings_schema import SETTINGS
+
 __all__ = [
     "BATCH_LEVEL_LOSS_TYPES",
     "LABEL_SMOOTHING_LOSS_TYPES",
@@ -232,52 +235,32 @@ _TIE_LOSSES: dict[str, Callable[[_Pairs], Tensor]] = {
 }
 _LOSSES = {**_TRL_LOSSES, **_TIE_LOSSES}
 
+# Which settings each loss reads, and whether it learns from ties, is loss_table.LOSSES; this module maps its
+# names (all but `sft`, which the loop computes from per-token log-probs) to functions.
 TRL_LOSS_TYPES: tuple[str, ...] = tuple(_TRL_LOSSES)
-TIE_LOSS_TYPES: tuple[str, ...] = tuple(_TIE_LOSSES)
+TIE_LOSS_TYPES: tuple[str, ...] = loss_table.TIE_LOSS_TYPES
 LOSS_TYPES: tuple[str, ...] = tuple(_LOSSES)
-BATCH_LEVEL_LOSS_TYPES: tuple[str, ...] = ("aot", "aot_unpaired")
-LENGTH_NORMALISED_LOSS_TYPES: tuple[str, ...] = ("ipo", "sigmoid_norm")
-LABEL_SMOOTHING_LOSS_TYPES: tuple[str, ...] = (
-    "exo_pair",
-    "robust",
-    "aot",
-    "aot_unpaired",
-)
+BATCH_LEVEL_LOSS_TYPES: tuple[str, ...] = loss_table.BATCH_LEVEL_LOSS_TYPES
+LENGTH_NORMALISED_LOSS_TYPES: tuple[str, ...] = loss_table.LENGTH_NORMALISED_LOSS_TYPES
+LABEL_SMOOTHING_LOSS_TYPES: tuple[str, ...] = loss_table.LABEL_SMOOTHING_LOSS_TYPES
 
 
 def _check_options(p: _Pairs, loss_type: str) -> None:
+    """The schema's checks for the settings this loss reads, so a direct caller gets the config's messages."""
     if loss_type not in _LOSSES:
-        raise ValueError(f"unknown loss_type {loss_type!r}: choose one of {', '.join(LOSS_TYPES)}")
-    if p.beta <= 0:
-        raise ValueError(f"beta must be positive, got {p.beta}")
-    eps = p.label_smoothing
-    if loss_type in LABEL_SMOOTHING_LOSS_TYPES:
-        if loss_type == "exo_pair" and not 0.0 < eps < 1.0:
-            raise ValueError(f"exo_pair needs 0 < label_smoothing < 1 (the paper uses 1e-3), got {eps}")
-        if loss_type != "exo_pair" and not 0.0 <= eps < 0.5:
-            raise ValueError(f"{loss_type} needs 0 <= label_smoothing < 0.5, got {eps}")
-    elif eps != 0.0:
-        raise ValueError(
-            f"label_smoothing={eps} has no effect on {loss_type!r}; "
-            f"it is used only by {', '.join(LABEL_SMOOTHING_LOSS_TYPES)}"
-        )
+        raise ValueError(f"loss_type: unknown loss {loss_type!r}; choose one of {', '.join(LOSS_TYPES)}")
+    errors = SETTINGS["beta"].problems(p.beta)
+    if loss_type == "discopop":
+        errors += SETTINGS["discopop_tau"].problems(p.discopop_tau)
+    errors += loss_table.loss_problems([loss_type], label_smoothing=p.label_smoothing, tie_strength=p.tie_strength)
+    if errors:
+        raise ValueError("; ".join(errors))
     if loss_type in LENGTH_NORMALISED_LOSS_TYPES and (p.chosen_lengths is None or p.rejected_lengths is None):
         raise ValueError(f"{loss_type} averages log-ratios per token: pass chosen_lengths and rejected_lengths")
-    if loss_type == "discopop" and p.discopop_tau <= 0:
-        raise ValueError(f"discopop_tau must be positive, got {p.discopop_tau}")
-    if loss_type in TIE_LOSS_TYPES:
-        _check_tie_strength(loss_type, p.tie_strength)
-    elif p.is_tie is not None and bool(torch.as_tensor(p.is_tie).any()):
+    if loss_type not in TIE_LOSS_TYPES and p.is_tie is not None and bool(torch.as_tensor(p.is_tie).any()):
         raise ValueError(
             f"{loss_type!r} cannot learn from ties: use one of {', '.join(TIE_LOSS_TYPES)} or drop the tied pairs"
         )
-
-
-def _check_tie_strength(loss_type: str, tie_strength: float | None) -> None:
-    lower = 1.0 if loss_type == "rao_kupper" else 0.0
-    if tie_strength is None or not math.isfinite(tie_strength) or tie_strength <= lower:
-        symbol = "θ" if loss_type == "rao_kupper" else "ν"
-        raise ValueError(f"{loss_type} needs a finite tie_strength ({symbol}) > {lower:g}, got {tie_strength}")
 
 
 def preference_loss(
@@ -287,13 +270,13 @@ def preference_loss(
     ref_rejected_logps: Tensor,
     *,
     loss_type: str,
-    beta: float = 0.1,
+    beta: float = SETTINGS["beta"].default,
     label_smoothing: float = 0.0,
     chosen_lengths: Tensor | None = None,
     rejected_lengths: Tensor | None = None,
     is_tie: Tensor | None = None,
     tie_strength: float | None = None,
-    discopop_tau: float = 0.05,
+    discopop_tau: float = SETTINGS["discopop_tau"].default,
 ) -> Tensor:
     """Per-pair preference losses, shape (B,); the training loss is their mean.
 
@@ -307,12 +290,14 @@ def preference_loss(
         chosen_lengths, rejected_lengths: completion token counts n_c, n_r, (B,); required by ``ipo`` and
             ``sigmoid_norm``, which use the per-token log-ratios u/n (TRL clamps n to ≥ 1, so do we).
         is_tie: bool (B,), which pairs the judge called a tie; only tie losses may receive True values.
-        tie_strength: θ > 1 for ``rao_kupper``, ν > 0 for ``davidson``.
+        tie_strength: θ > 1 for ``rao_kupper``, ν > 0 for ``davidson``; None means the loss's default.
         discopop_tau: τ of ``discopop``.
 
     Raises:
         ValueError: for an unknown loss type or an option the loss type cannot use.
     """
+    if tie_strength is None and loss_type in TIE_LOSS_TYPES:
+        tie_strength = loss_table.LOSSES[loss_type].default_tie_strength
     pairs = _Pairs(
         policy_chosen=policy_chosen_logps,
         policy_rejected=policy_rejected_logps,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch.utils.checkpoint import checkpoint
 
-from training.engine.config import EngineConfig
+from training.engine.config import ConfigError, EngineConfig, flash_attention_problems
 
 # Above this many logits (positions × vocabulary) the LM head runs in chunks that are recomputed in the backward
 # pass, so the (N, V) logits of a long batch are never all held at once.
@@ -24,6 +24,18 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+
+
+def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
+    """`auto` is bf16 on CUDA (as TRL's examples train) and fp32 on CPU, where bf16 matmuls are slow."""
+    if precision == "auto":
+        return torch.bfloat16 if device.type == "cuda" else torch.float32
+    if precision == "fp16" and device.type != "cuda":
+        raise ConfigError(["precision: fp16 runs on CUDA only; use fp32 or bf16 on CPU"])
+    return DTYPES[precision]
+
+
 def _disable_dropout(module: torch.nn.Module) -> None:
     # As TRL does (disable_dropout=True): the reference and policy passes must see the same function.
     for child in module.modules():
@@ -34,18 +46,25 @@ def _disable_dropout(module: torch.nn.Module) -> None:
 def load_policy(model_dir: str, config: EngineConfig):
     """Load the base model and tokenizer and wrap the model with a fresh LoRA adapter: (peft_model, tokenizer).
 
-    fp32 on CPU, bf16 on CUDA. The adapter's initial weights depend only on `config.seed`, or are an earlier run's
-    adapter (`config.init_adapter_dir`), trainable, when this run continues it.
+    The weights load in `config.precision` (see resolve_dtype) with `config.attn_implementation`; the adapter's
+    weights stay fp32 (PEFT upcasts them) and their initial values depend only on `config.seed`, or are an earlier
+    run's adapter (`config.init_adapter_dir`), trainable, when this run continues it.
     """
     from peft import LoraConfig, PeftModel, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     device = resolve_device(config.device)
-    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    dtype = resolve_dtype(config.precision, device)
+    if config.attn_implementation == "flash_attention_2":
+        problems = flash_attention_problems()
+        if problems or device.type != "cuda":
+            raise ConfigError(problems or ["attn_implementation: flash_attention_2 runs on CUDA only"])
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).to(device)
+    model = AutoModelForCausalLM.from_pretrained(
+        model_dir, dtype=dtype, attn_implementation=config.attn_implementation
+    ).to(device)
     _disable_dropout(model)
     model.config.use_cache = False
     if config.gradient_checkpointing:

@@ -17,6 +17,8 @@ def adapter_zip(*, run: TrainingRun) -> Path:
         raise RunRejected([f"run #{run.id} is {run.status}; the adapter exists once it has succeeded"])
     out = Path(run.output_dir)
     target = out / f"adapter-run-{run.id}.zip"
+    if not (out / "adapter_model.safetensors").is_file():  # the output folder was moved or cleaned up
+        raise RunRejected([f"run #{run.id}: its adapter files are no longer in {out}"])
     if not target.is_file():
         partial = target.with_suffix(".zip.partial")
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:

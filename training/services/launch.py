@@ -13,12 +13,16 @@ from django.db import transaction
 
 from annotate import selectors as annotate_selectors
 from config.version import code_version
+from training.engine.config import ConfigError, EngineConfig
+from training.engine.loss_table import TIE_LOSS_TYPES
 from training.models import BaseModel, TrainingRun
 from training.presets import MANAGED_FIELDS, PRESETS
 from training.services import RunRejected
 from training.services.base_models import base_model_problems
 from training.services.workers import device_problems
 
+# A run's notes (why it exists, what it tries): the form and the API refuse longer text.
+RUN_NOTES_MAX_LENGTH = 10_000
 SNAPSHOT_FILES = {"train": "train.jsonl", "test": "test.jsonl", "ties": "ties.jsonl"}
 
 
@@ -38,7 +42,7 @@ def resolve_config(*, preset: str, overrides: dict[str, Any]) -> dict[str, Any]:
     managed = [key for key in overrides if key in MANAGED_FIELDS]
     if managed:
         raise RunRejected([f"{key}: set by Verdict for each run; remove it" for key in managed])
-    return {**PRESETS[preset].values, **overrides}
+    return {**PRESETS[preset].changes, **overrides}
 
 
 def _snapshot_files(snapshot) -> dict[str, str]:
@@ -57,21 +61,15 @@ def pairs_in(files: dict[str, str], key: str) -> int:
 
 
 def _engine_config(config: dict[str, Any], *, model_known: bool) -> tuple[dict[str, Any], list[str]]:
-    """The engine's own validation: the resolved config as a plain dict, and every problem found."""
-    from training.engine import ConfigError, EngineConfig
-
+    """The engine's own validation (torch-free): the resolved config as a plain dict, and every problem found."""
     try:
         return EngineConfig.from_dict(config).to_dict(), []
     except ConfigError as exc:
         # A missing model is reported in the user's terms (base_model), not as an engine path.
         return config, [e for e in exc.errors if model_known or not e.startswith("model_dir:")]
-    except (TypeError, ValueError, AttributeError) as exc:  # a value of a type validation cannot even inspect
-        return config, [f"config: a setting has a value of the wrong type ({exc})"]
 
 
 def _snapshot_problems(snapshot, files: dict[str, str], config: dict[str, Any]) -> list[str]:
-    from training.engine import TIE_LOSS_TYPES
-
     errors = []
     if pairs_in(files, "train") == 0:
         errors.append(f"snapshot: v{snapshot.version} has no training pairs; export one with judged pairs")

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from annotate.export_policy import WEIGHT_MODES, WEIGHTINGS, ExportPolicy, PolicyError
 from annotate.models import Campaign
 from annotate.services.exporting import ExportError, snapshot_create
+from annotate.sources import SOURCE_FILTERS
 
 
 class Command(BaseCommand):
@@ -21,6 +22,12 @@ class Command(BaseCommand):
         parser.add_argument("--weight", choices=WEIGHT_MODES, default=ExportPolicy.weight)
         parser.add_argument("--test-share", type=float, default=ExportPolicy.test_share)
         parser.add_argument("--seed", type=int, default=ExportPolicy.seed)
+        parser.add_argument(
+            "--source",
+            choices=SOURCE_FILTERS,
+            default=ExportPolicy.source,
+            help="Whose judgments count (AI: only asked)",
+        )
 
     def handle(self, *args, campaign: list[str], out: Path | None, **options) -> None:
         found = {c.slug: c for c in Campaign.objects.filter(slug__in=campaign).select_related("rubric")}
@@ -35,6 +42,7 @@ class Command(BaseCommand):
                 weight=options["weight"],
                 test_share=options["test_share"],
                 seed=options["seed"],
+                source=options["source"],
             )
             snapshot = snapshot_create(campaigns=found.values(), policy=policy, created_by=None, out_dir=out)
         except (PolicyError, ExportError) as exc:

@@ -14,7 +14,11 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--campaign", required=True, help="Campaign slug (created if new)")
         parser.add_argument("--pairs", choices=PAIRING_MODES, default="all")
-        parser.add_argument("--locale", default=None, help="Locale for rows that do not name one")
+        parser.add_argument(
+            "--locale",
+            default=None,
+            help="Locale for rows that name none (default: the campaign's, when it has exactly one)",
+        )
         parser.add_argument("--allow-empty", action="store_true", help="Accept empty answers (generated ones can be)")
         parser.add_argument(
             "--allow-identical",
@@ -51,4 +55,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{result.campaign.slug}: {result.rows_seen} rows, {result.prompts_created} new prompts, "
             f"{result.candidates_created} new candidates, {result.comparisons_created} new comparisons"
+            + (f"; new locales: {', '.join(result.locales_added)}" if result.locales_added else "")
         )

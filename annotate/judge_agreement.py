@@ -1,0 +1,66 @@
+"""How far each AI judge agrees with the human majority, as pure numpy on the quality arrays (no Django).
+
+The human majority of a pair is its unique plurality among the answered outcomes (a, b, tie, both bad; escalations
+are not answers); pairs without one (no human answer, or a tie in the vote) are left out. Each judge's answered
+judgments on the remaining pairs give: accuracy (share equal to the majority), Cohen's kappa against it, the judge's
+tie share, and the judge × human confusion table (rows: judge, columns: majority, in OUTCOMES order).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from annotate.agreement import cohen_kappa
+from annotate.quality_metrics import OUTCOMES
+from annotate.quality_reviewers import N_CATEGORIES
+
+if TYPE_CHECKING:
+    from annotate.quality_metrics import JudgmentArrays
+
+JUDGE_COLUMNS = ("judge", "pairs", "accuracy", "kappa", "tie_share")
+NO_MAJORITY = -1
+TIE = OUTCOMES.index("tie")
+
+
+def human_majority(human: JudgmentArrays) -> tuple[np.ndarray, np.ndarray]:
+    """(comparison ids, majority outcome code or NO_MAJORITY), comparison ids sorted."""
+    answered = human.outcome < N_CATEGORIES
+    comparisons, index = np.unique(human.comparison[answered], return_inverse=True)
+    counts = np.zeros((len(comparisons), N_CATEGORIES), dtype=np.int64)
+    np.add.at(counts, (index, human.outcome[answered]), 1)
+    if not len(comparisons):
+        return comparisons, np.zeros(0, dtype=np.int64)
+    top = counts.max(axis=1)
+    unique_top = (counts == top[:, None]).sum(axis=1) == 1
+    return comparisons, np.where(unique_top, counts.argmax(axis=1), NO_MAJORITY)
+
+
+def judge_rows(human: JudgmentArrays, judges: JudgmentArrays) -> list[dict]:
+    """One row per judge (JUDGE_COLUMNS plus `confusion`), judges in id order."""
+    comparisons, majority = human_majority(human)
+    rows = []
+    for judge in np.unique(judges.reviewer):
+        mine = (judges.reviewer == judge) & (judges.outcome < N_CATEGORIES)
+        ids, said = judges.comparison[mine], judges.outcome[mine]
+        if len(comparisons):
+            position = np.clip(np.searchsorted(comparisons, ids), 0, len(comparisons) - 1)
+            truth = np.where(comparisons[position] == ids, majority[position], NO_MAJORITY)
+        else:
+            truth = np.full(len(ids), NO_MAJORITY)
+        keep = truth != NO_MAJORITY
+        said, truth = said[keep], truth[keep]
+        confusion = np.zeros((N_CATEGORIES, N_CATEGORIES), dtype=np.int64)
+        np.add.at(confusion, (said, truth), 1)
+        rows.append(
+            {
+                "judge": int(judge),
+                "pairs": int(len(said)),
+                "accuracy": float(np.mean(said == truth)) if len(said) else float("nan"),
+                "kappa": cohen_kappa(said, truth),
+                "tie_share": float(np.mean(said == TIE)) if len(said) else float("nan"),
+                "confusion": confusion.tolist(),
+            }
+        )
+    return rows
