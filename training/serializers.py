@@ -10,13 +10,15 @@ from rest_framework import serializers
 
 from config.api import IdField, TextField
 from config.ids import MAX_ID
-from training.models import GenerationJob, TrainingRun, TrainingWorker
+from training.models import TrainingRun, TrainingWorker
 from training.presets import DEFAULT_PRESET
 from training.selectors import LOST
 from training.services.generation import PAIRING, generation_job_create
 from training.services.launch import RUN_NOTES_MAX_LENGTH
 
 SETTING_NAMES = ("samples", "temperature", "top_p", "max_new_tokens", "seed")
+# A run's and a generation job's statuses: one set of choices, named JobStatus in the schema (ENUM_NAME_OVERRIDES).
+JOB_STATUSES = TrainingRun.Status.values
 
 
 class RunLaunchSerializer(serializers.Serializer):
@@ -46,7 +48,7 @@ class RunSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField(allow_blank=True)
     notes = serializers.CharField(allow_blank=True)
-    status = serializers.ChoiceField(choices=TrainingRun.Status.values)
+    status = serializers.ChoiceField(choices=JOB_STATUSES)
     shown_status = serializers.ChoiceField(
         choices=[*TrainingRun.Status.values, LOST], help_text="lost: running, but its worker stopped beating"
     )
@@ -140,7 +142,7 @@ class PinnedModelSerializer(serializers.Serializer):
 class GenerationJobSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField(allow_blank=True)
-    status = serializers.ChoiceField(choices=GenerationJob.Status.values)
+    status = serializers.ChoiceField(choices=JOB_STATUSES)
     progress = GenerationProgressSerializer()
     cancel_requested = serializers.BooleanField()
     source = serializers.DictField(help_text="where the prompts came from")
