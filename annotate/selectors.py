@@ -47,3 +47,29 @@ def snapshot_file_path(*, snapshot: DatasetSnapshot, name: str) -> Path:
 def snapshot_mean_agreement(*, snapshot: DatasetSnapshot) -> float:
     """The mean majority share over the snapshot's exported pairs (train, test and ties); 0.0 when none."""
     return float(snapshot.manifest.get("counts", {}).get("mean_agreement", 0.0))
+
+
+def prompt_rows(
+    *, campaigns: list[Campaign], locale: str = "", tag: str = "", exclude: set[tuple[str, str]] = frozenset()
+) -> list[dict]:
+    """The campaigns' prompts as import rows (id, locale, prompt or messages, tags), for generating new answers.
+
+    `tag` is `key` (the prompt has the tag) or `key=value`; `exclude` holds (campaign slug, prompt id) pairs. An id
+    met twice (two campaigns) is taken once, from the first campaign.
+    """
+    from annotate.models import Prompt
+
+    key, _, value = tag.partition("=")
+    prompts = Prompt.objects.filter(campaign__in=campaigns).select_related("campaign", "locale").order_by("id")
+    if locale:
+        prompts = prompts.filter(locale__code=locale)
+    rows: dict[str, dict] = {}
+    for prompt in prompts:
+        tags = prompt.tags or {}
+        if key and (key not in tags or ("=" in tag and str(tags[key]) != value)):
+            continue
+        if (prompt.campaign.slug, prompt.external_id) in exclude or prompt.external_id in rows:
+            continue
+        text = {"messages": prompt.messages} if prompt.messages else {"prompt": prompt.text}
+        rows[prompt.external_id] = {"id": prompt.external_id, "locale": prompt.locale.code, **text, "tags": tags}
+    return list(rows.values())

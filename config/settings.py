@@ -207,6 +207,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Export jobs, training runs and generation jobs each have a `status` (the last two share one set of choices).
+    "ENUM_NAME_OVERRIDES": {
+        "ExportJobStatusEnum": "annotate.models.ExportJob.Status",
+        "JobStatusEnum": "training.serializers.JOB_STATUSES",
+    },
 }
 # Import files (page and API) above this size are refused before they are read; the commands stream any size.
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 50 * 1024 * 1024)

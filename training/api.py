@@ -22,7 +22,7 @@ from training.services import RunRejected, artifacts, launch, lifecycle
 @permission_classes([IsLead])
 def runs(request: Request) -> Response:
     """GET: the latest runs. POST {"snapshot": id, "base_model": id, "preset": "quick", "overrides": {...},
-    "name": "...", "notes": "..."} → 201."""
+    "name": "...", "notes": "...", "parent_run": id} → 201."""
     if request.method == "GET":
         return Response([selectors.run_summary(run=run) for run in selectors.run_list()[:50]])
     submitted = RunLaunchSerializer(data=request.data)
@@ -37,6 +37,7 @@ def runs(request: Request) -> Response:
             launched_by=request.user,
             name=data["name"],
             notes=data["notes"],
+            parent_run_id=data["parent_run"],
         )
     except RunRejected as exc:
         raise rejected(exc.errors) from exc

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from training import api
+from training import api, generation_api
 
 urlpatterns = [
     path("runs", api.runs, name="api_runs"),
@@ -11,4 +11,7 @@ urlpatterns = [
     path("runs/<id:run_id>/resume", api.run_resume, name="api_run_resume"),
     path("runs/<id:run_id>/adapter", api.run_adapter, name="api_run_adapter"),
     path("training-workers", api.training_workers, name="api_training_workers"),
+    path("generation-jobs", generation_api.generation_jobs, name="api_generation_jobs"),
+    path("generation-jobs/<id:job_id>", generation_api.generation_job_detail, name="api_generation_job"),
+    path("generation-jobs/<id:job_id>/cancel", generation_api.generation_job_stop, name="api_generation_job_cancel"),
 ]

@@ -15,7 +15,7 @@ from config.ids import MAX_ID, IdField
 from training.engine.loss_table import LOSSES
 from training.engine.settings_schema import GROUPS, Setting, editable_settings
 from training.presets import DEFAULT_PRESET, PRESETS, preset_values
-from training.selectors import base_model_list
+from training.selectors import base_model_list, succeeded_runs
 from training.services.launch import RUN_NOTES_MAX_LENGTH
 
 # Settings the loss table renders together: one checkbox and one weight per loss type.
@@ -106,6 +106,9 @@ class RunForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Why this run exists",
     )
+    parent_run = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label="Start from", help_text="An earlier run's adapter"
+    )
     loss_type = forms.MultipleChoiceField(
         label="Loss types",
         choices=[(name, loss.label) for name, loss in LOSSES.items()],
@@ -119,6 +122,9 @@ class RunForm(forms.Form):
             (snapshot.id, str(snapshot)) for snapshot in annotate_selectors.snapshot_list()
         ]
         self.fields["base_model"].queryset = base_model_list()
+        self.fields["parent_run"].choices = [("", "a fresh adapter")] + [
+            (run.id, f"run #{run.id} {run.name}".strip() + f" ({run.base_model})") for run in succeeded_runs()
+        ]
         self.fields["preset"].initial = preset
         self.chosen_preset = PRESETS[preset]
         values = preset_values(preset)
@@ -183,10 +189,17 @@ class RegisterModelForm(forms.Form):
 
 
 class LaunchQuery(forms.Form):
-    """`/training/new?snapshot=&base_model=`: what a link pre-selects on the launch form."""
+    """`/training/new?snapshot=&base_model=&parent_run=`: what a link pre-selects on the launch form."""
 
     snapshot = IdField(required=False)
     base_model = IdField(required=False)
+    parent_run = IdField(required=False)
+
+
+class GenerateQuery(forms.Form):
+    """`/training/generate?round_of=`: the run whose next on-policy round the form prepares."""
+
+    round_of = IdField(required=False)
 
 
 class MetricsQuery(forms.Form):

@@ -39,6 +39,14 @@ class TrainingRun(models.Model):
 
     snapshot = models.ForeignKey("annotate.DatasetSnapshot", on_delete=models.PROTECT, related_name="+")
     base_model = models.ForeignKey(BaseModel, on_delete=models.PROTECT, related_name="runs")
+    parent_run = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="child_runs",
+        help_text="The earlier run whose adapter this one starts from (the previous on-policy round)",
+    )
     preset = models.CharField(max_length=40, blank=True)
     name = models.CharField(max_length=200, blank=True, help_text="A short label the team reads in lists")
     notes = models.TextField(blank=True, help_text="Why this run exists, what it tries")
@@ -122,3 +130,75 @@ class RunMetric(models.Model):
 
     def __str__(self) -> str:
         return f"run #{self.run_id} step {self.step}"
+
+
+class GenerationJob(models.Model):
+    """Candidates sampled from pinned models for a campaign's prompts (or uploaded ones), imported as pairs.
+
+    Everything the worker needs is fixed at creation: the prompts (copied to `prompts_file`), each model's folder and
+    digest (`models`), the sampling settings. The import at the end is one transaction with the job's success.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    name = models.CharField(max_length=200, blank=True)
+    source = models.JSONField(default=dict, help_text='Where the prompts came from: {"campaign": slug, "locale", ...}')
+    source_campaign = models.ForeignKey(
+        "annotate.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source_run = models.ForeignKey(
+        TrainingRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="generation_jobs",
+        help_text="The run this job is the next round of",
+    )
+    prompts_file = models.CharField(max_length=1000)
+    prompt_count = models.PositiveIntegerField(default=0)
+    pinned_models = models.JSONField(
+        default=list, help_text="[{kind, name, version, model_dir, adapter_dir, base_model_id, run_id}], pinned"
+    )
+    settings = models.JSONField(default=dict, help_text="samples, temperature, top_p, max_new_tokens, seed")
+    pairs = models.CharField(max_length=20, default="across-models")
+    target_slug = models.SlugField(max_length=100)
+    target_campaign = models.ForeignKey(
+        "annotate.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="generation_jobs"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    sequences_done = models.PositiveIntegerField(default=0)
+    sequences_total = models.PositiveIntegerField(default=0)
+    current_model = models.CharField(max_length=200, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    result = models.JSONField(default=dict, blank=True, help_text="prompts, candidates and comparisons created")
+    error = models.TextField(blank=True)
+    output_dir = models.CharField(max_length=1000)
+    worker = models.CharField(max_length=200, blank=True)
+    requested_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    celery_task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"generation #{self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        return int(100 * self.sequences_done / self.sequences_total) if self.sequences_total else 0

@@ -142,6 +142,11 @@ def base_model_list() -> QuerySet[BaseModel]:
     return BaseModel.objects.order_by("name")
 
 
+def succeeded_runs() -> QuerySet[TrainingRun]:
+    """Runs with an adapter to generate from or continue, newest first."""
+    return TrainingRun.objects.filter(status=Status.SUCCEEDED).select_related("base_model").order_by("-id")
+
+
 def run_metric_series(*, run: TrainingRun, after: int = 0) -> dict[str, Any]:
     """Chart data for steps after `after`: {"steps": [...], "series": {chart: {train: [...], eval: [...]}}}."""
     rows = RunMetric.objects.filter(run=run, step__gt=after).order_by("step").values_list("step", "metrics")
@@ -169,6 +174,7 @@ def run_summary(*, run: TrainingRun) -> dict[str, Any]:
         "shown_status": run.shown_status,
         "snapshot": run.snapshot_id,
         "base_model": run.base_model_id,
+        "parent_run": run.parent_run_id,
         "preset": run.preset,
         "progress": {
             "step": run.step,

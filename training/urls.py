@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from training import views
+from training import generation_views, views
 
 app_name = "training"
 urlpatterns = [
@@ -16,4 +16,8 @@ urlpatterns = [
     path("runs/<id:run_id>/cancel", views.run_cancel, name="run_cancel"),
     path("runs/<id:run_id>/resume", views.run_resume, name="run_resume"),
     path("runs/<id:run_id>/adapter.zip", views.run_adapter, name="run_adapter"),
+    path("generate", generation_views.generate, name="generate"),
+    path("generation/<id:job_id>/", generation_views.generation_job, name="generation_job"),
+    path("generation/<id:job_id>/progress", generation_views.generation_progress, name="generation_progress"),
+    path("generation/<id:job_id>/cancel", generation_views.generation_cancel, name="generation_cancel"),
 ]

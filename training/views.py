@@ -12,6 +12,7 @@ from annotate.permissions import lead_required
 from config.ids import InvalidId, parse_ids, read_query
 from training import selectors
 from training.forms import LaunchQuery, MetricsQuery, RegisterModelForm, RunForm
+from training.generation_selectors import run_lineage
 from training.presets import DEFAULT_PRESET, PRESETS
 from training.report import compare_rows, compare_series, report_context
 from training.services import RunRejected, artifacts, base_models, launch, lifecycle
@@ -75,6 +76,7 @@ def run_new(request: HttpRequest) -> HttpResponse:
                     preset=form.cleaned_data["preset"],
                     overrides=form.overrides(),
                     launched_by=request.user,
+                    parent_run_id=form.cleaned_data["parent_run"],
                 )
             except RunRejected as exc:
                 form.add_service_errors(exc.errors)
@@ -100,7 +102,7 @@ def _run_context(run) -> dict:
 @require_GET
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get(run_id=run_id)
-    context = {**_run_context(run), "report": report_context(run=run)}
+    context = {**_run_context(run), "report": report_context(run=run), "chain": run_lineage(run=run)}
     return render(request, "training/run_detail.html", context)
 
 

@@ -39,7 +39,8 @@ def checked_upload(request: Request):
 @permission_classes([IsLead])
 @parser_classes([MultiPartParser, FileUploadParser])
 def campaign_import(request: Request, slug: str) -> Response:
-    """Upload a JSONL file (multipart field `file`, or the raw body with a filename); ?pairs=all|adjacent&locale=CODE.
+    """Upload a JSONL file (multipart field `file`, or the raw body with a filename);
+    ?pairs=all|adjacent|across-models&locale=CODE&allow_empty=1&allow_identical=1.
 
     All or nothing: a file with problems is a 400 with every one under `lines` (`["line N: field: problem", ...]`)
     and nothing is written; a bad request is a 400 on `file`, `pairs` or `locale`; a file over IMPORT_MAX_BYTES a 413.
@@ -53,6 +54,8 @@ def campaign_import(request: Request, slug: str) -> Response:
             data=upload.read(),
             pairs=query.validated_data["pairs"],
             default_locale=query.validated_data.get("locale"),
+            allow_empty=query.validated_data["allow_empty"],
+            allow_identical=query.validated_data["allow_identical"],
         )
     except ImportRejected as exc:
         raise ValidationError({"lines": exc.errors}) from exc

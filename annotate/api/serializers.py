@@ -168,6 +168,8 @@ class SnapshotCreatedSerializer(SnapshotSerializer):
 class ImportQuerySerializer(serializers.Serializer):
     pairs = serializers.ChoiceField(choices=PAIRING_MODES, default="all")
     locale = serializers.CharField(required=False, max_length=35, help_text="for rows that name no locale")
+    allow_empty = serializers.BooleanField(default=False, help_text="keep candidates with an empty text")
+    allow_identical = serializers.BooleanField(default=False, help_text="keep pairs whose two texts are the same")
 
 
 class ImportUploadSerializer(serializers.Serializer):

@@ -70,8 +70,8 @@ def _no_nul(row: dict[str, Any]) -> None:
             stack.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
 
 
-def _text(value: Any, field_name: str) -> str:
-    if not isinstance(value, str) or not value.strip():
+def _text(value: Any, field_name: str, *, allow_empty: bool = False) -> str:
+    if not isinstance(value, str) or not (value.strip() or allow_empty):
         raise RowError(field_name, "missing or empty text")
     return value
 
@@ -98,7 +98,7 @@ def _neutral_id(text: str) -> str:
     return "c-" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _native_candidates(value: Any) -> list[CandidateRow]:
+def _native_candidates(value: Any, *, allow_empty: bool) -> list[CandidateRow]:
     if not isinstance(value, list):
         raise RowError("candidates", "must be a list")
     rows, seen = [], set()
@@ -117,7 +117,7 @@ def _native_candidates(value: Any) -> list[CandidateRow]:
         rows.append(
             CandidateRow(
                 external_id=_short(external_id, f"candidates[{index}].id", MAX_CANDIDATE_ID_LENGTH),
-                text=_text(item.get("text"), f"candidates[{index}].text"),
+                text=_text(item.get("text"), f"candidates[{index}].text", allow_empty=allow_empty),
                 model_name=_short(str(item.get("model") or ""), f"candidates[{index}].model", MAX_MODEL_LENGTH),
                 model_version=_short(
                     str(item.get("model_version") or ""), f"candidates[{index}].model_version", MAX_MODEL_LENGTH
@@ -170,7 +170,42 @@ def _row_id(data: dict[str, Any], is_trl: bool) -> str:
     return _short(str(external_id), "id", MAX_ID_LENGTH)
 
 
-def parse_row(data: Any, *, line: int, default_locale: str | None) -> PromptRow:
+@dataclass(frozen=True)
+class RowRules:
+    """What a row's candidates may be: the importer's options.
+
+    `across_models`: a row may bring a single candidate (it is paired with the prompt's stored candidates of other
+    models). `allow_identical`: identical texts are accepted, and one model's identical samples collapse into its
+    first one (they would only make pairs nobody can judge).
+    """
+
+    allow_empty: bool = False
+    allow_identical: bool = False
+    across_models: bool = False
+
+
+def _collapse_identical(candidates: list[CandidateRow]) -> list[CandidateRow]:
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for candidate in candidates:
+        if (candidate.model_name, candidate.text) not in seen:
+            seen.add((candidate.model_name, candidate.text))
+            kept.append(candidate)
+    return kept
+
+
+def _check_candidates(candidates: list[CandidateRow], rules: RowRules) -> list[CandidateRow]:
+    if rules.allow_identical:
+        candidates = _collapse_identical(candidates)
+    elif rules.across_models and len({c.text for c in candidates}) < len(candidates):
+        raise RowError("candidates", "identical texts (--allow-identical accepts them)")
+    needed = 1 if rules.across_models or rules.allow_identical else 2
+    if len({candidate.text for candidate in candidates}) < needed:
+        raise RowError("candidates", "needs at least two distinct texts" if needed == 2 else "needs a candidate")
+    return candidates
+
+
+def parse_row(data: Any, *, line: int, default_locale: str | None, rules: RowRules = RowRules()) -> PromptRow:
     if not isinstance(data, dict):
         raise RowError("row", "must be a JSON object")
     _no_nul(data)
@@ -193,15 +228,16 @@ def parse_row(data: Any, *, line: int, default_locale: str | None) -> PromptRow:
         candidates, label = _trl_candidates(data)
         source = {"format": "trl", "line": line, "label": label}
     else:
-        candidates = _native_candidates(data.get("candidates"))
+        candidates = _native_candidates(data.get("candidates"), allow_empty=rules.allow_empty)
         source = {"format": "verdict", "line": line}
-    if len({candidate.text for candidate in candidates}) < 2:
-        raise RowError("candidates", "needs at least two distinct texts")
+    candidates = _check_candidates(candidates, rules)
     pairs = _listed_pairs(data.get("pairs"), candidates)
     return PromptRow(line, external_id, locale, text, messages, tags, source, candidates, pairs)
 
 
-def parse_jsonl(data: bytes, *, default_locale: str | None = None) -> tuple[list[PromptRow], list[str]]:
+def parse_jsonl(
+    data: bytes, *, default_locale: str | None = None, rules: RowRules = RowRules()
+) -> tuple[list[PromptRow], list[str]]:
     """Every row that parses, and a message for every one that does not (the caller refuses the file if any)."""
     rows: list[PromptRow] = []
     errors: list[str] = []
@@ -217,7 +253,9 @@ def parse_jsonl(data: bytes, *, default_locale: str | None = None) -> tuple[list
             continue
         try:
             # NUL characters pass here: `parse_row` names the field that holds one.
-            row = parse_row(json_input.loads(text, nul_ok=True), line=number, default_locale=default_locale)
+            row = parse_row(
+                json_input.loads(text, nul_ok=True), line=number, default_locale=default_locale, rules=rules
+            )
         except json.JSONDecodeError as exc:
             errors.append(f"line {number}: json: {exc.msg} at column {exc.colno}")
             continue

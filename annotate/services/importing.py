@@ -9,11 +9,13 @@ from django.conf import settings
 from django.db import transaction
 
 from annotate.models import Campaign, Candidate, Comparison, Locale, Prompt
-from annotate.services.import_rows import PromptRow, parse_jsonl
+from annotate.services.import_rows import PromptRow, RowRules, parse_jsonl
 from annotate.services.locales import locales_create_missing, locales_resolve
 from annotate.services.rubrics import default_rubric
 
-PAIRING_MODES = ("all", "adjacent")
+# across-models: each of a row's candidates against the prompt's stored candidates of other models (never two of one
+# model), so importing model B's answers after model A's makes the A-vs-B pairs.
+PAIRING_MODES = ("all", "adjacent", "across-models")
 # Rows written per batch of queries; an id list per query stays under SQLite's 32,766 parameters.
 BATCH_ROWS = 500
 MAX_SLUG_LENGTH = Campaign._meta.get_field("slug").max_length
@@ -48,9 +50,34 @@ class ImportResult:
     locales_added: list[str] = field(default_factory=list)
 
 
-def _pairs(candidates: list[Candidate], mode: str) -> list[tuple[Candidate, Candidate]]:
-    pairs = itertools.combinations(candidates, 2) if mode == "all" else zip(candidates, candidates[1:], strict=False)
+def _across_models(row: list[Candidate], stored: list[Candidate]) -> list[tuple[Candidate, Candidate]]:
+    pairs, seen = [], set()
+    for a in row:
+        for b in stored:
+            key = frozenset((a.pk, b.pk))
+            if a.model_name != b.model_name and key not in seen:
+                seen.add(key)
+                pairs.append((b, a) if b.pk < a.pk else (a, b))
+    return pairs
+
+
+def _pairs(candidates: list[Candidate], mode: str, stored: list[Candidate]) -> list[tuple[Candidate, Candidate]]:
+    """The pairs to judge; identical texts never make one (nothing to choose: the evaluation counts them as ties)."""
+    if mode == "across-models":
+        pairs = _across_models(candidates, stored)
+    elif mode == "all":
+        pairs = itertools.combinations(candidates, 2)
+    else:
+        pairs = zip(candidates, candidates[1:], strict=False)
     return [(a, b) for a, b in pairs if a.text != b.text]
+
+
+def _by_prompt(candidates: dict[tuple[int, str], Candidate]) -> dict[int, list[Candidate]]:
+    """Each prompt's stored candidates (this batch's included), each once, oldest first: what across-models pairs with."""
+    grouped: dict[int, dict[int, Candidate]] = {}
+    for (prompt_id, _), candidate in candidates.items():
+        grouped.setdefault(prompt_id, {})[candidate.pk] = candidate
+    return {prompt_id: sorted(found.values(), key=lambda c: c.pk) for prompt_id, found in grouped.items()}
 
 
 def _check_locales(rows: list[PromptRow]) -> tuple[dict[str, Locale | None], list[str]]:
@@ -77,7 +104,12 @@ def _campaign(slug: str, locales: list[Locale]) -> Campaign:
 
 
 def _write_batch(
-    campaign: Campaign, rows: list[PromptRow], locales: dict[str, Locale], pairs: str, result: ImportResult
+    campaign: Campaign,
+    rows: list[PromptRow],
+    locales: dict[str, Locale],
+    pairs: str,
+    result: ImportResult,
+    collapse: bool = False,
 ) -> None:
     """Prompts, candidates and pairs for a batch of rows in a few queries each (not a few per row): the import holds
     the write lock throughout, and on SQLite every reviewer waits for it."""
@@ -102,7 +134,15 @@ def _write_batch(
     result.prompts_created += len(new_prompts)
     prompts.update((prompt.external_id, prompt) for prompt in new_prompts)
     ids = [prompt.pk for prompt in prompts.values()]
-    candidates = {(c.prompt_id, c.external_id): c for c in Candidate.objects.filter(prompt_id__in=ids)}
+    stored = list(Candidate.objects.filter(prompt_id__in=ids))
+    candidates = {(c.prompt_id, c.external_id): c for c in stored}
+    if collapse:  # a sample identical to one its model already has on this prompt is that candidate
+        same = {(c.prompt_id, c.model_name, c.text): c for c in reversed(stored)}
+        for row in rows:
+            prompt = prompts[row.external_id]
+            for c in row.candidates:
+                if (prompt.pk, c.model_name, c.text) in same:
+                    candidates[prompt.pk, c.external_id] = same[prompt.pk, c.model_name, c.text]
     new_candidates = [
         Candidate(
             prompt=prompts[row.external_id],
@@ -120,12 +160,13 @@ def _write_batch(
     result.candidates_created += len(new_candidates)
     candidates.update(((c.prompt_id, c.external_id), c) for c in new_candidates)
     already = set(Comparison.objects.filter(prompt_id__in=ids).values_list("candidate_a_id", "candidate_b_id"))
+    stored_of = _by_prompt(candidates)
     comparisons = []
     for row in rows:
         prompt = prompts[row.external_id]
         ordered = [candidates[prompt.pk, c.external_id] for c in row.candidates]
         if row.pairs is None:
-            wanted = _pairs(ordered, pairs)
+            wanted = _pairs(ordered, pairs, stored_of[prompt.pk])
         else:  # the row lists its pairs
             by_id = {candidate.external_id: candidate for candidate in ordered}
             wanted = [(by_id[a], by_id[b]) for a, b in row.pairs if by_id[a].text != by_id[b].text]
@@ -139,14 +180,25 @@ def _write_batch(
 
 
 def import_comparisons(
-    *, campaign_slug: str, data: bytes, pairs: str = "all", default_locale: str | None = None
+    *,
+    campaign_slug: str,
+    data: bytes,
+    pairs: str = "all",
+    default_locale: str | None = None,
+    allow_empty: bool = False,
+    allow_identical: bool = False,
 ) -> ImportResult:
-    """Create prompts, candidates and comparison pairs from a JSONL file, or raise ImportRejected and write nothing."""
+    """Create prompts, candidates and comparison pairs from a JSONL file, or raise ImportRejected and write nothing.
+
+    Generated answers need the options: a model may stop at once (`allow_empty`: an empty answer is data) or say the
+    same thing twice (`allow_identical`: one model's identical samples become one candidate).
+    """
     if pairs not in PAIRING_MODES:
         raise ImportRejected([f"line 0: pairs: must be one of {', '.join(PAIRING_MODES)}"])
     if len(campaign_slug) > MAX_SLUG_LENGTH:
         raise ImportRejected([f"line 0: campaign: longer than {MAX_SLUG_LENGTH} characters"])
-    rows, errors = parse_jsonl(data, default_locale=_default_locale(campaign_slug, default_locale))
+    rules = RowRules(allow_empty=allow_empty, allow_identical=allow_identical, across_models=pairs == "across-models")
+    rows, errors = parse_jsonl(data, default_locale=_default_locale(campaign_slug, default_locale), rules=rules)
     locales, locale_errors = _check_locales(rows)
     errors = sorted(errors + locale_errors, key=lambda message: int(message.split()[1].rstrip(":")))
     if errors:
@@ -156,5 +208,5 @@ def import_comparisons(
         campaign = _campaign(campaign_slug, list(locales.values()))
         result = ImportResult(campaign=campaign, rows_seen=len(rows), locales_added=added)
         for first in range(0, len(rows), BATCH_ROWS):
-            _write_batch(campaign, rows[first : first + BATCH_ROWS], locales, pairs, result)
+            _write_batch(campaign, rows[first : first + BATCH_ROWS], locales, pairs, result, collapse=allow_identical)
     return result

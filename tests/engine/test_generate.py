@@ -115,3 +115,20 @@ def test_model_digest_is_computed_once_and_follows_changes(tmp_path):
     assert model_digest(tmp_path) == first
     weights.write_bytes(b"new weights")
     assert model_digest(tmp_path) != first
+
+
+def test_on_batch_hears_each_finished_batch_and_can_stop_the_rest(tiny):
+    model, tokenizer = tiny
+    settings = SamplingSettings(samples=2, temperature=0.7, max_new_tokens=3)
+    heard: list[tuple[int, int]] = []
+    sample_completions(model, tokenizer, PROMPTS, settings, batch_size=5, on_batch=lambda d, t: heard.append((d, t)))
+    assert heard == [(5, 12), (10, 12), (12, 12)]
+
+    class Stop(Exception):
+        pass
+
+    def stop(done: int, total: int) -> None:
+        raise Stop
+
+    with pytest.raises(Stop):
+        sample_completions(model, tokenizer, PROMPTS, settings, batch_size=5, on_batch=stop)

@@ -88,3 +88,28 @@ def data_dir(settings, tmp_path):
 @pytest.fixture
 def unregistered_model(db):
     return BaseModelFactory()
+
+
+@pytest.fixture
+def adapter_run(make_snapshot, tiny_base_model, tmp_path):
+    """A succeeded run whose output folder holds a LoRA adapter on the tiny model (random, so it answers unlike
+    the base model), made directly rather than trained: tests of what uses an adapter need one, fast."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from tests.factories import TrainingRunFactory
+    from training.models import TrainingRun
+
+    out = tmp_path / "adapter-run"
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(tiny_base_model.path)
+    lora = LoraConfig(r=4, lora_alpha=64, target_modules="all-linear", init_lora_weights=False, task_type="CAUSAL_LM")
+    get_peft_model(model, lora).save_pretrained(out)
+    return TrainingRunFactory(
+        snapshot=make_snapshot(),
+        base_model=tiny_base_model,
+        name="round one",
+        output_dir=str(out),
+        status=TrainingRun.Status.SUCCEEDED,
+    )

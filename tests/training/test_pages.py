@@ -85,7 +85,8 @@ def test_the_runs_list_shows_status_badges_and_links_to_train_on_snapshots(
 def test_the_run_page_reads_in_a_fixed_number_of_queries(client_for, lena, finished_run, django_assert_num_queries):
     client = client_for(lena)
     client.get(reverse("training:run_compare"))
-    with django_assert_num_queries(4):  # session, user, roles, run: nothing written
+    # session, user, roles, run, and the lineage's campaigns, generations, runs before and after: nothing written
+    with django_assert_num_queries(7):
         assert client.get(reverse("training:run_detail", args=[finished_run.id])).status_code == 200
 
 

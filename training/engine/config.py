@@ -101,6 +101,10 @@ class _EngineConfigMethods:
             errors.append(f"model_dir: {self.model_dir} has no config.json (is it a transformers model folder?)")
         if os.path.exists(self.output_dir) and not os.path.isdir(self.output_dir):
             errors.append(f"output_dir: {self.output_dir} exists and is not a directory")
+        adapter = self.init_adapter_dir
+        if isinstance(adapter, (str, os.PathLike)) and adapter:
+            if not os.path.isfile(os.path.join(adapter, "adapter_config.json")):
+                errors.append(f"init_adapter_dir: {adapter} holds no adapter (no adapter_config.json)")
         return errors
 
     def _validate_losses(self) -> list[str]:

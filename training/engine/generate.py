@@ -12,6 +12,7 @@ gives the same text whatever the batch size or the order in which sequences fini
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,11 +153,13 @@ def sample_completions(
     *,
     batch_size: int = 16,
     stop_ids: set[int] | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> list[Completion]:
     """`settings.samples` completions of every prompt, in prompt then sample order.
 
     Works on a plain model or a PEFT model (inside `with model.disable_adapter():` for its base). Prompts of similar
-    length share a batch, so little of a batch is padding.
+    length share a batch, so little of a batch is padding. `on_batch(done, total)` hears of each finished batch (in
+    sequences); it may raise to stop.
     """
     problems = settings.problems()
     if problems:
@@ -175,6 +178,8 @@ def sample_completions(
         for start in range(0, len(sequences), batch_size):
             batch = sequences[start : start + batch_size]
             results.update(_run_batch(model, token_ids, batch, settings, stop_ids=stop_ids, pad_id=pad_id))
+            if on_batch is not None:
+                on_batch(len(results), len(sequences))
     finally:
         model.train(was_training)
     completions = []
@@ -214,10 +219,12 @@ def generate_rows(
     base_sha256: str,
     adapter_sha256: str | None = None,
     batch_size: int = 16,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Import rows: each prompt row's own fields with its samples as `candidates` (empty answers included)."""
     version = model_version(base_sha256, adapter_sha256)
-    completions = sample_completions(model, tokenizer, [row.prompt for row in rows], settings, batch_size=batch_size)
+    prompts = [row.prompt for row in rows]
+    completions = sample_completions(model, tokenizer, prompts, settings, batch_size=batch_size, on_batch=on_batch)
     out = [{**row.fields, "candidates": []} for row in rows]
     for done in completions:
         row = rows[done.prompt_index]

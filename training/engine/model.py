@@ -47,9 +47,10 @@ def load_policy(model_dir: str, config: EngineConfig):
     """Load the base model and tokenizer and wrap the model with a fresh LoRA adapter: (peft_model, tokenizer).
 
     The weights load in `config.precision` (see resolve_dtype) with `config.attn_implementation`; the adapter's
-    weights stay fp32 (PEFT upcasts them) and their initial values depend only on `config.seed`.
+    weights stay fp32 (PEFT upcasts them) and their initial values depend only on `config.seed`, or are an earlier
+    run's adapter (`config.init_adapter_dir`), trainable, when this run continues it.
     """
-    from peft import LoraConfig, get_peft_model
+    from peft import LoraConfig, PeftModel, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     device = resolve_device(config.device)
@@ -68,6 +69,8 @@ def load_policy(model_dir: str, config: EngineConfig):
     model.config.use_cache = False
     if config.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    if config.init_adapter_dir:
+        return PeftModel.from_pretrained(model, config.init_adapter_dir, is_trainable=True), tokenizer
     lora = LoraConfig(
         r=config.lora_r,
         lora_alpha=config.lora_alpha,

@@ -146,6 +146,10 @@ SETTINGS: dict[str, Setting] = {
         Setting("ref_cache_dir", "path", "hardware", "Reference cache folder",
                 "Where precomputed reference log-probs are cached.", default=None, none_means="~/.cache/verdict-engine",
                 managed=True),
+        Setting("init_adapter_dir", "path", "essentials", "Starting adapter",
+                "An earlier run's adapter folder to continue training (the next on-policy round) instead of a fresh "
+                "LoRA; its own LoRA settings (r, alpha, target modules) then apply. The reference stays the base "
+                "model.", default=None, none_means="a fresh LoRA adapter", managed=True),
         # -- essentials --
         Setting("loss_type", "losses", "essentials", "Loss types",
                 "The preference loss; several are summed with their weights (e.g. a DPO loss plus a little sft).",

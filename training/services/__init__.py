@@ -9,3 +9,11 @@ class RunRejected(Exception):
     def __init__(self, errors: list[str]):
         self.errors = list(errors)
         super().__init__("; ".join(self.errors))
+
+
+class GenerationRejected(Exception):
+    """A job that cannot be created or acted on; `errors` maps each field to messages a user can act on."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{key}: {m}" for key, messages in errors.items() for m in messages))

@@ -33,7 +33,7 @@ def _safetensors_parameter_count(path: Path) -> int:
     return count
 
 
-def _model_revision(path: Path) -> str:
+def model_revision(path: Path) -> str:
     digest = hashlib.sha256((path / "config.json").read_bytes())
     for weights in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
         digest.update(f"{weights.name}:{weights.stat().st_size}\n".encode())
@@ -62,7 +62,7 @@ def base_model_register(*, name: str, path: str, registered_by: AbstractBaseUser
         path=str(folder),
         defaults={
             "name": name,
-            "revision": _model_revision(folder),
+            "revision": model_revision(folder),
             "parameter_count": sum(_safetensors_parameter_count(w) for w in weights),
             "has_chat_template": _has_chat_template(folder),
             "registered_by": registered_by,

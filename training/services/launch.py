@@ -84,6 +84,18 @@ def _snapshot_problems(snapshot, files: dict[str, str], config: dict[str, Any]) 
     return errors
 
 
+def _parent(parent_run_id: int | None, base_model: BaseModel | None) -> tuple[TrainingRun | None, list[str]]:
+    """The run whose adapter this one continues (the previous round), if any, with any reason it cannot be."""
+    if parent_run_id is None:
+        return None, []
+    parent = TrainingRun.objects.filter(id=parent_run_id).first()
+    if parent is None or parent.status != TrainingRun.Status.SUCCEEDED:
+        return None, [f"parent_run: no succeeded run with id {parent_run_id} (only a finished run has an adapter)"]
+    if base_model is not None and parent.base_model_id != base_model.id:
+        return None, [f"parent_run: run #{parent.id} trained {parent.base_model}, not {base_model}; pick that model"]
+    return parent, []
+
+
 def run_launch(
     *,
     snapshot_id: int,
@@ -93,8 +105,12 @@ def run_launch(
     launched_by: AbstractBaseUser | None,
     name: str = "",
     notes: str = "",
+    parent_run_id: int | None = None,
 ) -> TrainingRun:
-    """Validate everything, create the run and queue it once the transaction commits; RunRejected if invalid."""
+    """Validate everything, create the run and queue it once the transaction commits; RunRejected if invalid.
+
+    With `parent_run_id` the run starts from that run's adapter instead of a fresh one (the next on-policy round).
+    """
     errors: list[str] = []
     config = resolve_config(preset=preset, overrides=overrides or {})
     try:
@@ -107,12 +123,15 @@ def run_launch(
         errors.append(f"base_model: no registered model with id {base_model_id}")
     else:
         errors += base_model_problems(base_model)
+    parent, parent_errors = _parent(parent_run_id, base_model)
+    errors += parent_errors
 
     output_dir = Path(settings.DATA_DIR) / "runs" / uuid.uuid4().hex
     config.update(
         model_dir=base_model.path if base_model else "",
         output_dir=str(output_dir),
         ref_cache_dir=str(Path(settings.DATA_DIR) / "ref-cache"),
+        init_adapter_dir=parent.output_dir if parent else None,
     )
     config, config_errors = _engine_config(config, model_known=base_model is not None)
     errors += config_errors
@@ -127,6 +146,7 @@ def run_launch(
         run = TrainingRun.objects.create(
             snapshot_id=snapshot.id,
             base_model=base_model,
+            parent_run=parent,
             preset=preset,
             name=name,
             notes=notes,
@@ -140,6 +160,7 @@ def run_launch(
                 "base_model_path": base_model.path,
                 "base_model_revision": base_model.revision,
                 "code_version": code_version(),
+                **({"parent_run_id": parent.id} if parent else {}),
             },
             output_dir=str(output_dir),
             launched_by=launched_by,

@@ -19,13 +19,34 @@ class Command(BaseCommand):
             default=None,
             help="Locale for rows that name none (default: the campaign's, when it has exactly one)",
         )
+        parser.add_argument("--allow-empty", action="store_true", help="Accept empty answers (generated ones can be)")
+        parser.add_argument(
+            "--allow-identical",
+            action="store_true",
+            help="Accept identical answers: one model's collapse into one candidate, two models' get no pair",
+        )
 
-    def handle(self, *args, file: Path, campaign: str, pairs: str, locale: str | None, **options) -> None:
+    def handle(
+        self,
+        *args,
+        file: Path,
+        campaign: str,
+        pairs: str,
+        locale: str | None,
+        allow_empty: bool,
+        allow_identical: bool,
+        **options,
+    ) -> None:
         if not file.is_file():
             raise CommandError(f"{file}: no such file")
         try:
             result = import_comparisons(
-                campaign_slug=campaign, data=file.read_bytes(), pairs=pairs, default_locale=locale
+                campaign_slug=campaign,
+                data=file.read_bytes(),
+                pairs=pairs,
+                default_locale=locale,
+                allow_empty=allow_empty,
+                allow_identical=allow_identical,
             )
         except ImportRejected as exc:
             for error in exc.errors:
