@@ -1,6 +1,16 @@
-"""Writes for training, one module per concern: base models, launch, a run's lifecycle, artifacts."""
+"""Writes for training, one module per concern: base models, launch, a run's lifecycle, generation, artifacts."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One allowed move of a run or job: from any of `sources` to `target` (see lifecycle.py, generation.py)."""
+
+    sources: tuple[str, ...]
+    target: str
 
 
 class RunRejected(Exception):

@@ -12,7 +12,6 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from annotate.models import Campaign, Locale
 from annotate.services.importing import ImportRejected, import_comparisons
 from training.models import BaseModel, GenerationJob, TrainingRun
 from training.selectors import live_workers, stale_cutoff
-from training.services import GenerationRejected
+from training.services import GenerationRejected, Transition
 from training.services.base_models import base_model_problems, model_revision
 from training.services.generation_prompts import as_chat, chosen_prompt_rows
 
@@ -45,12 +44,6 @@ JOB_WORKER_LOST = "worker lost: {worker} stopped beating (it died or was killed)
 
 class JobCancelled(Exception):
     """Raised from the progress callback when a lead asked the running job to stop."""
-
-
-@dataclass(frozen=True)
-class Transition:
-    sources: tuple[str, ...]
-    target: str
 
 
 TRANSITIONS: dict[str, Transition] = {

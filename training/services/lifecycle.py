@@ -9,7 +9,6 @@ never both win. The reporter buffers progress and hands it here; pages only read
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,19 +19,13 @@ from django.utils import timezone
 
 from training.models import RunMetric, TrainingRun
 from training.selectors import stale_cutoff
-from training.services import RunRejected
+from training.services import RunRejected, Transition
 from training.services.launch import enqueue, pairs_in
 
 logger = logging.getLogger(__name__)
 
 Status = TrainingRun.Status
 WORKER_LOST = "worker lost: no heartbeat since {since} (the worker died or was killed); resume to continue"
-
-
-@dataclass(frozen=True)
-class Transition:
-    sources: tuple[str, ...]
-    target: str
 
 
 # The allowed moves, declared once. progress, heartbeat and request_stop keep a running run running (they write other
