@@ -210,7 +210,7 @@ SPECTACULAR_SETTINGS = {
     # Export jobs, training runs and generation jobs each have a `status` (the last two share one set of choices).
     "ENUM_NAME_OVERRIDES": {
         "ExportJobStatusEnum": "annotate.models.ExportJob.Status",
-        "JobStatusEnum": "training.serializers.JOB_STATUSES",
+        "JobStatusEnum": "training.models.JobStatus",
     },
 }
 # Import files (page and API) above this size are refused before they are read; the commands stream any size.

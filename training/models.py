@@ -27,14 +27,18 @@ class BaseModel(models.Model):
         return self.name
 
 
-class TrainingRun(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
+class JobStatus(models.TextChoices):
+    """One status vocabulary for runs and generation jobs; each has its own transition table in its service."""
 
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class TrainingRun(models.Model):
+    Status = JobStatus
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 
     snapshot = models.ForeignKey("annotate.DatasetSnapshot", on_delete=models.PROTECT, related_name="+")
@@ -139,13 +143,7 @@ class GenerationJob(models.Model):
     digest (`models`), the sampling settings. The import at the end is one transaction with the job's success.
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
-
+    Status = JobStatus
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 
     name = models.CharField(max_length=200, blank=True)

@@ -10,15 +10,13 @@ from rest_framework import serializers
 
 from config.api import IdField, TextField
 from config.ids import MAX_ID
-from training.models import TrainingRun, TrainingWorker
+from training.models import JobStatus, TrainingRun, TrainingWorker
 from training.presets import DEFAULT_PRESET
 from training.selectors import LOST
 from training.services.generation import PAIRING, generation_job_create
 from training.services.launch import RUN_NOTES_MAX_LENGTH
 
 SETTING_NAMES = ("samples", "temperature", "top_p", "max_new_tokens", "seed")
-# A run's and a generation job's statuses: one set of choices, named JobStatus in the schema (ENUM_NAME_OVERRIDES).
-JOB_STATUSES = TrainingRun.Status.values
 
 
 class RunLaunchSerializer(serializers.Serializer):
@@ -48,9 +46,9 @@ class RunSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField(allow_blank=True)
     notes = serializers.CharField(allow_blank=True)
-    status = serializers.ChoiceField(choices=JOB_STATUSES)
+    status = serializers.ChoiceField(choices=JobStatus.choices)
     shown_status = serializers.ChoiceField(
-        choices=[*TrainingRun.Status.values, LOST], help_text="lost: running, but its worker stopped beating"
+        choices=[*JobStatus.values, LOST], help_text="lost: running, but its worker stopped beating"
     )
     snapshot = serializers.IntegerField()
     base_model = serializers.IntegerField()
@@ -142,7 +140,7 @@ class PinnedModelSerializer(serializers.Serializer):
 class GenerationJobSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField(allow_blank=True)
-    status = serializers.ChoiceField(choices=JOB_STATUSES)
+    status = serializers.ChoiceField(choices=JobStatus.choices)
     progress = GenerationProgressSerializer()
     cancel_requested = serializers.BooleanField()
     source = serializers.DictField(help_text="where the prompts came from")
