@@ -265,6 +265,11 @@ class Judgment(models.Model):
     gold_correct = models.BooleanField(null=True, blank=True, help_text="Set for gold items only")
     created_at = models.DateTimeField(default=timezone.now)
     source = models.CharField(max_length=10, choices=JudgmentSource.choices, default=JudgmentSource.REVIEWER)
+    order_consistent = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="AI judges that saw the pair in both orders: whether both verdicts agreed (empty otherwise)",
+    )
 
     class Meta:
         ordering = ["id"]

@@ -18,6 +18,8 @@ urlpatterns = [
     path("api/v1/docs/", DocsView.as_view(), name="api_docs"),
     path("api/v1/", include("annotate.api_urls")),
     path("api/v1/", include("training.api_urls")),
+    path("api/v1/", include("evaluation.api_urls")),
     path("training/", include("training.urls")),
+    path("evaluation/", include("evaluation.urls")),
     path("", include("annotate.urls")),
 ]
