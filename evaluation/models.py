@@ -22,7 +22,7 @@ class EvaluationCampaign(models.Model):
     run_model_version = models.CharField(max_length=200, blank=True)
     baseline_model = models.CharField(max_length=200)
     baseline_model_version = models.CharField(max_length=200, blank=True)
-    settings = models.JSONField(default=dict, blank=True, help_text="Generation settings, the same for both models")
+    generation_settings = models.JSONField(default=dict, blank=True, help_text="The same for both models")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
