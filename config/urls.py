@@ -23,3 +23,6 @@ urlpatterns = [
     path("evaluation/", include("evaluation.urls")),
     path("", include("annotate.urls")),
 ]
+
+handler404 = "config.error_views.page_not_found"
+handler500 = "config.error_views.server_error"

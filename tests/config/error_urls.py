@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
+from config.urls import handler404, handler500  # noqa: F401 (a urls module names its own handlers)
 from config.urls import urlpatterns as app_urlpatterns
 
 
@@ -14,4 +15,4 @@ def boom(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("a bug")
 
 
-urlpatterns = [path("boom/", boom), *app_urlpatterns]
+urlpatterns = [path("boom/", boom), path("api/boom/", boom), *app_urlpatterns]

@@ -45,3 +45,21 @@ def test_a_stale_form_gets_the_styled_csrf_page(client, alice):
     response = strict.post(reverse("logout"))
     body = response.content.decode()
     assert response.status_code == 403 and _in_layout(body) and "This form has expired" in body
+
+
+def test_an_unknown_api_address_answers_json_not_a_page(client_for, lena):
+    response = client_for(lena).get("/api/v1/no-such-endpoint")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert "/api/v1/docs/" in response.json()["detail"]
+
+
+@pytest.mark.urls("tests.config.error_urls")
+def test_a_failing_api_view_answers_json_500_without_a_traceback(client_for, alice, settings):
+    settings.DEBUG = False
+    client = client_for(alice)
+    client.raise_request_exception = False
+    response = client.get("/api/boom/")
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
+    body = response.content.decode()
+    assert "went wrong on our side" in response.json()["detail"]
+    assert "Traceback" not in body and "RuntimeError" not in body and "hunter2" not in body
