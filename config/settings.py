@@ -196,6 +196,9 @@ REST_KNOX = {
 INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar"]
 REST_FRAMEWORK |= {
     "DEFAULT_PARSER_CLASSES": ["config.api.StrictJSONParser"],
+    # JSON only: the browsable HTML renderer answered any client sending Accept: text/html with a page (and needs
+    # collected static files); people read the API at /api/v1/docs/.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

@@ -60,3 +60,8 @@ def test_service_messages_become_field_errors_and_the_rest_detail():
         "detail": ["run #4 is running; cancel it first", "no colon"],
     }
     assert field_errors({"ratings.left.x": "not a criterion"}) == {"ratings.left.x": ["not a criterion"]}
+
+
+def test_an_api_call_from_a_browser_still_answers_json(client_for, lena):
+    response = client_for(lena).get("/api/v1/snapshots", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
