@@ -13,9 +13,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotate import quality
 from annotate.models import Campaign
 from annotate.permissions import IsLead
+from annotate.quality.drilldown import flagged_reviewer_ids
+from annotate.quality.refresh import campaign_report_state
 from annotate.sources import DEFAULT_FILTER, SourceFilterError, sources_for
 from config.api import SLUG_PATH, errors
 
@@ -66,9 +67,9 @@ def campaign_quality(request: Request, slug: str) -> Response:
         sources_for(source)
     except SourceFilterError as error:
         raise ValidationError({"source": [str(error)]}) from error
-    state = quality.campaign_report_state(campaign=campaign, source=source)
+    state = campaign_report_state(campaign=campaign, source=source)
     if state.report is None:
         return Response({"campaign": campaign.slug, "source": source, "computing": True}, status=202)
-    flagged = quality.flagged_reviewer_ids(campaign=campaign)
+    flagged = flagged_reviewer_ids(campaign=campaign)
     body = {"campaign": campaign.slug, "source": source, "updating": state.updating, **_shaped(state.report, flagged)}
     return Response(_plain(body))

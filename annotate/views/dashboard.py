@@ -12,17 +12,18 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRefresh
 
-from annotate import quality
 from annotate.models import Campaign
 from annotate.permissions import lead_required
-from annotate.quality_metrics import (
+from annotate.quality.drilldown import flagged_reviewer_ids, recent_judgments_with_majority
+from annotate.quality.metrics import (
     CRITERION_COLUMNS,
     HEADLINE_COLUMNS,
     LENGTH_COLUMNS,
     MODEL_COLUMNS,
     SLICE_COLUMNS,
 )
-from annotate.quality_reviewers import KAPPA_COLUMNS, MIN_SHARED_PAIRS, REVIEWER_COLUMNS
+from annotate.quality.refresh import campaign_report, campaign_report_state
+from annotate.quality.reviewers import KAPPA_COLUMNS, MIN_SHARED_PAIRS, REVIEWER_COLUMNS
 from annotate.sources import DEFAULT_FILTER, SOURCE_FILTERS, SourceFilterError, sources_for
 from annotate.spreadsheet import spreadsheet_safe
 
@@ -142,7 +143,7 @@ def quality_campaign(request: HttpRequest, slug: str) -> HttpResponse:
         source = _source(request)
     except SourceFilterError as error:
         return _bad_source(error)
-    state = quality.campaign_report_state(campaign=campaign, source=source)
+    state = campaign_report_state(campaign=campaign, source=source)
     if request.htmx and request.htmx.target == "quality-updating":
         # The "updating…" note polls here: once the fresh report is in, reload the page to show it.
         if state.updating:
@@ -156,7 +157,7 @@ def quality_campaign(request: HttpRequest, slug: str) -> HttpResponse:
     sort = request.GET.get("sort", "judgments")
     sort = sort if sort in SORTABLE else "judgments"
     descending = request.GET.get("dir", "desc") != "asc"
-    flagged = quality.flagged_reviewer_ids(campaign=campaign) if not report["empty"] else set()
+    flagged = flagged_reviewer_ids(campaign=campaign) if not report["empty"] else set()
     context = {
         "campaign": campaign,
         "report": report,
@@ -197,12 +198,12 @@ def quality_reviewer(request: HttpRequest, slug: str, reviewer_id: int) -> HttpR
         source = _source(request)
     except SourceFilterError as error:
         return _bad_source(error)
-    report = quality.campaign_report(campaign=campaign, source=source)
-    flagged = quality.flagged_reviewer_ids(campaign=campaign)
+    report = campaign_report(campaign=campaign, source=source)
+    flagged = flagged_reviewer_ids(campaign=campaign)
     rows = [row for row in _reviewer_rows(report, flagged) if row["reviewer"] == reviewer.pk]
     if not rows:
         raise Http404("This reviewer has no judgments in this campaign.")
-    recent = quality.recent_judgments_with_majority(campaign=campaign, reviewer_id=reviewer.pk, source=source)
+    recent = recent_judgments_with_majority(campaign=campaign, reviewer_id=reviewer.pk, source=source)
     kappas = [
         {
             "other": pair["reviewer_b"] if pair["reviewer_a"] == reviewer.pk else pair["reviewer_a"],
@@ -260,8 +261,8 @@ def quality_csv(request: HttpRequest, slug: str, table: str) -> HttpResponse:
         source = _source(request)
     except SourceFilterError as error:
         return _bad_source(error)
-    report = quality.campaign_report(campaign=campaign, source=source)
-    tables = _csv_tables(report, quality.flagged_reviewer_ids(campaign=campaign))
+    report = campaign_report(campaign=campaign, source=source)
+    tables = _csv_tables(report, flagged_reviewer_ids(campaign=campaign))
     if table not in tables:
         raise Http404(f"No table named {table!r}; tables: {', '.join(tables)}.")
     columns, rows = tables[table]

@@ -25,17 +25,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
-from annotate import quality
 from annotate.models import Assignment, Judgment, ReviewerFlag
-from annotate.quality import (
-    campaign_arrays,
-    campaign_report,
-    campaign_report_state,
-    compute_campaign_report,
-    judgments_stamp,
-    recent_judgments_with_majority,
-)
-from annotate.quality_load import _generic_arrays
+from annotate.quality import refresh
+from annotate.quality.drilldown import recent_judgments_with_majority
+from annotate.quality.load import _generic_arrays, campaign_arrays
+from annotate.quality.refresh import campaign_report, campaign_report_state
+from annotate.quality.store import compute_campaign_report, judgments_stamp
 from annotate.tasks import refresh_quality_report
 from tests.factories import (
     AssignmentFactory,
@@ -367,7 +362,7 @@ def test_big_campaign_first_report_is_computed_in_the_background(client_for, len
     client = client_for(lena)
     url = reverse("quality_campaign", args=[campaign.slug])
     poll = {"HX-Request": "true", "HX-Target": "quality-updating"}
-    with mock.patch.object(quality, "SYNC_MAX_JUDGMENTS", 7), mock.patch.object(refresh_quality_report, "delay"):
+    with mock.patch.object(refresh, "SYNC_MAX_JUDGMENTS", 7), mock.patch.object(refresh_quality_report, "delay"):
         body = client.get(url).content.decode()
         assert "Computing this campaign" in body and 'id="headline"' not in body
         assert "Computing this campaign" in client.get(url, headers=poll).content.decode()

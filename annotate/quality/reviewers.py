@@ -1,23 +1,24 @@
 """Per-reviewer quality figures and reviewer × reviewer Cohen's kappa, from compact judgment arrays.
 
-Pure numpy/scipy (no Django), fed by ``annotate.quality_metrics.JudgmentArrays``. Every figure is vectorised over
+Pure numpy/scipy (no Django), fed by ``annotate.quality.arrays.JudgmentArrays``. Every figure is vectorised over
 judgments so a campaign of a million judgments takes well under a second.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from scipy import stats
 
-from annotate.agreement import dense_index
-
-if TYPE_CHECKING:
-    from annotate.quality_metrics import JudgmentArrays
-
-N_CATEGORIES = 4  # a, b, tie, both_bad: the outcomes agreement is measured on (escalations are not answers)
-OUTCOME_A, OUTCOME_B, OUTCOME_TIE, OUTCOME_BOTH_BAD, OUTCOME_ESCALATE = range(5)
+from annotate.quality.agreement import dense_index
+from annotate.quality.arrays import JudgmentArrays
+from annotate.quality.codes import (
+    N_CATEGORIES,
+    OUTCOME_A,
+    OUTCOME_B,
+    OUTCOME_BOTH_BAD,
+    OUTCOME_ESCALATE,
+    OUTCOME_TIE,
+)
 
 MIN_SHARED_PAIRS = 20  # Cohen's kappa is shown only for reviewer pairs that judged at least this many pairs together
 MIN_JUDGMENTS_FOR_FLAGS = 10  # below this a reviewer's figures are too noisy to flag

@@ -5,17 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from annotate.agreement import cohen_kappa
-from annotate.quality_metrics import (
-    MAX_SLICES,
-    Coded,
-    JudgmentArrays,
-    coded_slices,
-    compute_quality,
-    ordinal_values,
-    time_buckets,
-)
-from annotate.quality_reviewers import leave_one_out_majority, pairwise_kappas, reviewer_rows, two_sided_binomial_p
+from annotate.quality.agreement import cohen_kappa
+from annotate.quality.arrays import Coded, JudgmentArrays
+from annotate.quality.metrics import MAX_SLICES, coded_slices, compute_quality, ordinal_values, time_buckets
+from annotate.quality.reviewers import leave_one_out_majority, pairwise_kappas, reviewer_rows, two_sided_binomial_p
 
 A, B, TIE, BOTH_BAD, ESCALATE = range(5)
 DAY = 86_400

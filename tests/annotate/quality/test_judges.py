@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import cohen_kappa_score
 
-from annotate.judge_agreement import human_majority, judge_rows
-from tests.annotate.test_quality_metrics import make as make_arrays
+from annotate.quality.judges import human_majority, judge_rows
+from tests.annotate.quality.test_metrics import make as make_arrays
 
 A, B, TIE, BOTH_BAD, ESCALATE = range(5)
 

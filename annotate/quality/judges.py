@@ -3,25 +3,19 @@
 The human majority of a pair is its unique plurality among the answered outcomes (a, b, tie, both bad; escalations
 are not answers); pairs without one (no human answer, or a tie in the vote) are left out. Each judge's answered
 judgments on the remaining pairs give: accuracy (share equal to the majority), Cohen's kappa against it, the judge's
-tie share, and the judge × human confusion table (rows: judge, columns: majority, in OUTCOMES order).
+tie share, and the judge × human confusion table (rows: judge, columns: majority, in ``codes.ANSWERS`` order).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from annotate.agreement import cohen_kappa
-from annotate.quality_metrics import OUTCOMES
-from annotate.quality_reviewers import N_CATEGORIES
-
-if TYPE_CHECKING:
-    from annotate.quality_metrics import JudgmentArrays
+from annotate.quality.agreement import cohen_kappa
+from annotate.quality.arrays import JudgmentArrays
+from annotate.quality.codes import N_CATEGORIES, OUTCOME_TIE
 
 JUDGE_COLUMNS = ("judge", "pairs", "accuracy", "kappa", "tie_share")
 NO_MAJORITY = -1
-TIE = OUTCOMES.index("tie")
 
 
 def human_majority(human: JudgmentArrays) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +53,7 @@ def judge_rows(human: JudgmentArrays, judges: JudgmentArrays) -> list[dict]:
                 "pairs": int(len(said)),
                 "accuracy": float(np.mean(said == truth)) if len(said) else float("nan"),
                 "kappa": cohen_kappa(said, truth),
-                "tie_share": float(np.mean(said == TIE)) if len(said) else float("nan"),
+                "tie_share": float(np.mean(said == OUTCOME_TIE)) if len(said) else float("nan"),
                 "confusion": confusion.tolist(),
             }
         )
