@@ -317,6 +317,9 @@ class ReviewerFlag(models.Model):
     flagged_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     active = models.BooleanField(default=True)
+    # Who lifted the flag and when (a flag is never deleted: exports made meanwhile left this reviewer out).
+    cleared_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    cleared_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.reviewer} flagged"

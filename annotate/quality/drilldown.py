@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from annotate.models import Campaign, Judgment, Outcome, ReviewerFlag
+from annotate.models import Campaign, Comparison, Judgment, Outcome, ReviewerFlag
 from annotate.quality.codes import ANSWERS
 from annotate.sources import DEFAULT_FILTER, sources_for
 
@@ -61,3 +61,26 @@ def recent_judgments_with_majority(
         unique_top = bool(ranked) and (len(ranked) == 1 or ranked[0][1] > ranked[1][1])
         result.append(RecentJudgment(judgment, ranked[0][0] if unique_top else None, sum(counts.values())))
     return result
+
+
+@dataclass(frozen=True)
+class PairDetail:
+    """One pair as a lead sees it: the prompt (text or chat turns), both answers with their models, every judgment."""
+
+    comparison: Comparison
+    turns: list[dict]  # chat prompts: [{"role", "content"}]; empty for a text prompt
+    judgments: list[Judgment]
+
+
+def pair_detail(*, campaign: Campaign, comparison_id: int) -> PairDetail:
+    """The campaign's pair with all its judgments, of every source (three queries); raises Comparison.DoesNotExist."""
+    comparison = Comparison.objects.select_related("prompt__locale", "candidate_a", "candidate_b").get(
+        campaign=campaign, pk=comparison_id
+    )
+    messages = comparison.prompt.messages if isinstance(comparison.prompt.messages, list) else []
+    judgments = list(
+        comparison.judgments.select_related(
+            "reviewer", "reviewer__judge_identity", "assignment", "resolution"
+        ).order_by("created_at", "id")
+    )
+    return PairDetail(comparison, [m for m in messages if isinstance(m, dict)], judgments)

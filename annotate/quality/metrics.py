@@ -19,7 +19,7 @@ import numpy as np
 from annotate.quality import agreement
 from annotate.quality.arrays import SECONDS_PER_DAY, Coded, JudgmentArrays
 from annotate.quality.codes import N_CATEGORIES, OUTCOME_A, OUTCOME_B, OUTCOME_BOTH_BAD, OUTCOME_TIE
-from annotate.quality.reviewers import pairwise_kappas, reviewer_rows
+from annotate.quality.reviewers import DEFAULT_TOO_FAST_MS, pairwise_kappas, reviewer_rows
 
 DAILY_SPAN_DAYS = 62  # longer campaigns are sliced by week
 MAX_SLICES = 30  # per locale list or tag key
@@ -213,7 +213,14 @@ def time_slices(arrays: JudgmentArrays) -> tuple[str, list[dict]]:
     return unit, rows
 
 
-def compute_quality(arrays: JudgmentArrays, *, overlap: int, n_resamples: int = 1000, seed: int = 0) -> dict:
+def compute_quality(
+    arrays: JudgmentArrays,
+    *,
+    overlap: int,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    too_fast_ms: float = DEFAULT_TOO_FAST_MS,
+) -> dict:
     """The whole dashboard as plain data: lists of row dicts whose keys are the *_COLUMNS tuples."""
     if len(arrays) == 0:
         return {"judgments": 0, "comparisons": 0, "reviewers": 0, "empty": True}
@@ -226,7 +233,7 @@ def compute_quality(arrays: JudgmentArrays, *, overlap: int, n_resamples: int = 
         "reviewers": len(agreement.dense_index(arrays.reviewer)[1]),
         "headline": headline_rows(arrays, overlap=overlap, n_resamples=n_resamples, seed=seed),
         "criteria": criterion_rows(arrays, n_resamples=n_resamples, seed=seed),
-        "reviewer_rows": reviewer_rows(arrays),
+        "reviewer_rows": reviewer_rows(arrays, too_fast_ms=too_fast_ms),
         "kappas": pairwise_kappas(arrays),
         "length_bias": length_bias(arrays),
         "models": model_rows(arrays),

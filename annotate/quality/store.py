@@ -13,6 +13,7 @@ and never imports the tasks.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
@@ -27,13 +28,15 @@ from annotate.sources import AI, DEFAULT_FILTER, HUMAN_SOURCES, sources_for
 
 BOOTSTRAP_RESAMPLES = 1000
 CACHE_SECONDS = 7 * 24 * 3600
-REPORT_VERSION = 3  # bump when the report's shape changes, so stale cached reports are never read
+REPORT_VERSION = 4  # bump when the report's shape changes, so stale cached reports are never read
 
 
 def report_key(campaign_id: int, what: str, source: str) -> str:
     # The database's name too: one shared cache (Redis, files) may serve several databases (dev, bench, tests).
-    # One report per source filter (human, ai, all); they share the campaign's stamp.
-    return f"quality:v{REPORT_VERSION}:{connection.settings_dict['NAME']}:{campaign_id}:{source}:{what}"
+    # One report per source filter (human, ai, all); they share the campaign's stamp. The too-fast floor too: a new
+    # setting shows at once instead of after the next judgment.
+    database, floor = connection.settings_dict["NAME"], settings.VERDICT_TOO_FAST_MS
+    return f"quality:v{REPORT_VERSION}:{database}:fast{floor}:{campaign_id}:{source}:{what}"
 
 
 def stamp_and_bound(campaign_id: int) -> tuple[str, int]:
@@ -58,7 +61,9 @@ def compute_campaign_report(*, campaign: Campaign, source: str = DEFAULT_FILTER)
     """The report without the cache: arrays of the judgments the source filter keeps → numbers, plus reviewer
     names (one more query)."""
     arrays = campaign_arrays(campaign=campaign, sources=sources_for(source))
-    report = compute_quality(arrays, overlap=campaign.overlap, n_resamples=BOOTSTRAP_RESAMPLES)
+    report = compute_quality(
+        arrays, overlap=campaign.overlap, n_resamples=BOOTSTRAP_RESAMPLES, too_fast_ms=settings.VERDICT_TOO_FAST_MS
+    )
     # Every AI judge against the human majority, whichever source the rest of the report counts.
     judges = campaign_arrays(campaign=campaign, sources=(AI,))
     same = sources_for(source) == HUMAN_SOURCES

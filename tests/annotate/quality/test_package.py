@@ -12,7 +12,7 @@ from annotate.models import Outcome, Strength
 from annotate.quality import codes
 
 PURE = ("agreement", "arrays", "codes", "judges", "metrics", "reviewers")
-DJANGO = ("drilldown", "load", "refresh", "store")
+DJANGO = ("drilldown", "load", "refresh", "report", "shaping", "store")
 
 
 def _python(code: str) -> subprocess.CompletedProcess:
