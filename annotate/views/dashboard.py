@@ -141,14 +141,15 @@ def quality_pair(request: HttpRequest, slug: str, comparison_id: int) -> HttpRes
 
 def _flag_response(request: HttpRequest, campaign: Campaign, reviewer_id: int) -> HttpResponse:
     """htmx: the reviewer's flag control, redrawn; otherwise back to where the lead came from."""
+    back = request.POST.get("next", "")
+    back = back if back.startswith("/") and not back.startswith("//") else ""
     if not request.htmx:
-        back = request.POST.get("next", "")
-        fallback = reverse("quality_reviewer", args=[campaign.slug, reviewer_id])
-        return redirect(back if back.startswith("/") and not back.startswith("//") else fallback)
+        return redirect(back or reverse("quality_reviewer", args=[campaign.slug, reviewer_id]))
     context = {
         "campaign": campaign,
         "reviewer_id": reviewer_id,
         "flagged": reviewer_id in flagged_reviewer_ids(campaign=campaign),
+        "next": back,
     }
     return render(request, "annotate/dashboard/_flag.html", context)
 
