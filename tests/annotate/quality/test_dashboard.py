@@ -285,6 +285,9 @@ def test_refresh_of_a_fresh_report_computes_nothing(campaign, django_assert_num_
 def test_arrays_are_the_same_on_every_database_path(campaign):
     """PostgreSQL reads arrays by binary COPY, other databases through the ORM query: both must agree."""
     campaign.rubric  # noqa: B018
+    first, second = Judgment.objects.filter(comparison__campaign=campaign)[:2]
+    Judgment.objects.filter(pk=first.pk).update(order_consistent=True)
+    Judgment.objects.filter(pk=second.pk).update(order_consistent=False)
     fast, generic = campaign_arrays(campaign=campaign), _generic_arrays(campaign)
     order_fast = np.lexsort((fast.reviewer, fast.comparison))
     order_generic = np.lexsort((generic.reviewer, generic.comparison))
@@ -294,6 +297,8 @@ def test_arrays_are_the_same_on_every_database_path(campaign):
         assert getattr(fast, name)[order_fast].tolist() == getattr(generic, name)[order_generic].tolist(), name
     assert fast.model_labels == generic.model_labels
     np.testing.assert_array_equal(fast.gold_correct[order_fast], generic.gold_correct[order_generic])
+    np.testing.assert_array_equal(fast.order_consistent[order_fast], generic.order_consistent[order_generic])
+    assert sorted(generic.order_consistent[~np.isnan(generic.order_consistent)].tolist()) == [0.0, 1.0]
     np.testing.assert_array_equal(fast.ratings["overall"][order_fast], generic.ratings["overall"][order_generic])
     assert fast.locale.labels == generic.locale.labels
     assert fast.locale.codes[order_fast].tolist() == generic.locale.codes[order_generic].tolist()
