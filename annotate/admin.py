@@ -96,7 +96,7 @@ class EscalationResolutionAdmin(admin.ModelAdmin):
 
 @admin.register(models.ReviewerFlag)
 class ReviewerFlagAdmin(admin.ModelAdmin):
-    list_display = ["reviewer", "campaign", "active", "flagged_by", "created_at"]
+    list_display = ["reviewer", "campaign", "active", "flagged_by", "created_at", "cleared_by", "cleared_at"]
     list_filter = ["active"]
 
 

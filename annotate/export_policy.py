@@ -16,10 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from annotate.quality.codes import STRENGTHS
 from annotate.sources import DEFAULT_FILTER, SOURCE_FILTERS
 
-OUTCOMES = ("a", "b", "tie", "both_bad")
-STRENGTHS = ("slight", "clear", "strong")
 WEIGHTINGS = ("majority", "reliability")
 WEIGHT_MODES = ("agreement", "uniform")
 

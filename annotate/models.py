@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from annotate import sources
+from annotate.quality import codes
 
 User = settings.AUTH_USER_MODEL
 
@@ -138,17 +139,17 @@ class Candidate(models.Model):
 class Outcome(models.TextChoices):
     """What a reviewer decided, always in candidate terms (A/B), never left/right."""
 
-    A = "a", "A better"
-    B = "b", "B better"
-    TIE = "tie", "Tie"
-    BOTH_BAD = "both_bad", "Both bad"
-    ESCALATE = "escalate", "Escalate"
+    A = codes.A, "A better"
+    B = codes.B, "B better"
+    TIE = codes.TIE, "Tie"
+    BOTH_BAD = codes.BOTH_BAD, "Both bad"
+    ESCALATE = codes.ESCALATE, "Escalate"
 
 
 class Strength(models.TextChoices):
-    SLIGHT = "slight"
-    CLEAR = "clear"
-    STRONG = "strong"
+    SLIGHT = codes.SLIGHT, "Slight"
+    CLEAR = codes.CLEAR, "Clear"
+    STRONG = codes.STRONG, "Strong"
 
 
 def random_tiebreak() -> int:
@@ -291,10 +292,10 @@ class EscalationResolution(models.Model):
     """A lead's answer to an escalated judgment; the judgment itself is never overwritten."""
 
     class Decision(models.TextChoices):
-        A = "a", "A better"
-        B = "b", "B better"
-        TIE = "tie", "Tie"
-        BOTH_BAD = "both_bad", "Both bad"
+        A = codes.A, "A better"
+        B = codes.B, "B better"
+        TIE = codes.TIE, "Tie"
+        BOTH_BAD = codes.BOTH_BAD, "Both bad"
         DISCARD = "discard", "Discard pair"
 
     judgment = models.OneToOneField(Judgment, on_delete=models.CASCADE, related_name="resolution")
@@ -316,6 +317,9 @@ class ReviewerFlag(models.Model):
     flagged_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     active = models.BooleanField(default=True)
+    # Who lifted the flag and when (a flag is never deleted: exports made meanwhile left this reviewer out).
+    cleared_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    cleared_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.reviewer} flagged"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from annotate import quality
+from annotate.quality import store
 from annotate.services import export_jobs
 from annotate.sources import DEFAULT_FILTER
 
@@ -13,7 +13,7 @@ from annotate.sources import DEFAULT_FILTER
 # enqueues another once the lock is released (or expires).
 @shared_task(name="annotate.tasks.refresh_quality_report", max_retries=0, ignore_result=True)
 def refresh_quality_report(campaign_id: int, source: str = DEFAULT_FILTER) -> None:
-    quality.refresh_campaign_report(campaign_id=campaign_id, source=source)
+    store.refresh_campaign_report(campaign_id=campaign_id, source=source)
 
 
 # Never retried and acknowledged on receipt: an export is delivered at most once, and the claim in

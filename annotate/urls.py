@@ -33,6 +33,17 @@ urlpatterns = [
     path("quality/", dashboard.quality_index, name="quality_index"),
     path("quality/<slug:slug>/", dashboard.quality_campaign, name="quality_campaign"),
     path("quality/<slug:slug>/reviewers/<id:reviewer_id>/", dashboard.quality_reviewer, name="quality_reviewer"),
+    path(
+        "quality/<slug:slug>/reviewers/<id:reviewer_id>/flag",
+        dashboard.quality_reviewer_flag,
+        name="quality_reviewer_flag",
+    ),
+    path(
+        "quality/<slug:slug>/reviewers/<id:reviewer_id>/unflag",
+        dashboard.quality_reviewer_unflag,
+        name="quality_reviewer_unflag",
+    ),
+    path("quality/<slug:slug>/pairs/<id:comparison_id>/", dashboard.quality_pair, name="quality_pair"),
     path("quality/<slug:slug>/csv/<slug:table>/", dashboard.quality_csv, name="quality_csv"),
     path("exports/", exports.export_list, name="export_list"),
     path("exports/new/", exports.export_new, name="export_new"),

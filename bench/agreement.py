@@ -1,4 +1,4 @@
-"""Krippendorff's alpha: annotate.agreement against the `krippendorff` package, and the dashboard's cold compute.
+"""Krippendorff's alpha: annotate.quality.agreement against the `krippendorff` package, and the dashboard's cold compute.
 
     .venv/bin/python bench/agreement.py [--units 200000] [--raters 5] [--missing 0.1]
 
@@ -19,8 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from annotate.agreement import bootstrap_alpha_ci, krippendorff_alpha  # noqa: E402
-from annotate.quality_metrics import Coded, JudgmentArrays, compute_quality  # noqa: E402
+from annotate.quality.agreement import bootstrap_alpha_ci, krippendorff_alpha  # noqa: E402
+from annotate.quality.arrays import Coded, JudgmentArrays  # noqa: E402
+from annotate.quality.metrics import compute_quality  # noqa: E402
 
 
 def synthetic_scale(units: int, raters: int, missing: float, rng: np.random.Generator) -> np.ndarray:

@@ -168,9 +168,10 @@ def main() -> None:
     from django.test import Client
     from django.urls import reverse
 
-    from annotate import quality, quality_load
     from annotate.models import Campaign, Judgment
-    from annotate.quality_metrics import compute_quality
+    from annotate.quality import load, store
+    from annotate.quality.metrics import compute_quality
+    from annotate.quality.refresh import campaign_report
     from annotate.tasks import refresh_quality_report
 
     call_command("migrate", verbosity=0)
@@ -186,19 +187,19 @@ def main() -> None:
     timed("freshness check, peer: Max(id) + Count over judgments", lambda: peer.aggregate(Max("id"), Count("id")))
     for attempt in (1, 2, 3):
         timed(f"freshness check: trigger-kept stamp (run {attempt})", lambda: stamp_of(campaign))
-    arrays = timed("load arrays (binary COPY)", lambda: quality.campaign_arrays(campaign=campaign))
-    timed("load arrays, peer: one ORM query on a raw cursor", lambda: quality_load._generic_arrays(campaign))
+    arrays = timed("load arrays (binary COPY)", lambda: load.campaign_arrays(campaign=campaign))
+    timed("load arrays, peer: one ORM query on a raw cursor", lambda: load._generic_arrays(campaign))
     timed("compute report (numpy, 1,000 resamples)", lambda: compute_quality(arrays, overlap=campaign.overlap))
     client = Client()
     client.force_login(campaign.__class__._meta.apps.get_model("auth", "User").objects.get(username="bench-lead"))
     url_page = reverse("quality_campaign", args=[SLUG])
     cache.clear()
-    timed("cold report, computed in the request", lambda: quality.campaign_report(campaign=campaign))
+    timed("cold report, computed in the request", lambda: campaign_report(campaign=campaign))
     cache.clear()
     with mock.patch.object(refresh_quality_report, "delay") as delay:
         response = timed("dashboard page, never computed (computing… note)", lambda: client.get(url_page))
     assert "Computing" in response.content.decode() and delay.call_count == 1
-    cache.delete(quality._key(campaign.pk, "refresh"))
+    cache.delete(store.report_key(campaign.pk, "refresh", "human"))
     timed("first report: refresh task in-process", lambda: refresh_quality_report(campaign.pk))
     for attempt in (1, 2, 3):
         response = timed(f"dashboard page, cached (run {attempt})", lambda: client.get(url_page))
@@ -223,16 +224,16 @@ def main() -> None:
         assert "Updating" not in response.content.decode()
     finally:
         judgment.assignment.delete()  # the judgment goes with it; the stamp moves on, so the next run starts stale
-    entry = cache.get(quality._key(campaign.pk, "report"))
+    entry = cache.get(store.report_key(campaign.pk, "report", "human"))
     print(
         f"cached report: {len(pickle.dumps(entry)) / 1e6:.2f} MB pickled; cache {settings.CACHES['default']['BACKEND']}"
     )
 
 
 def stamp_of(campaign):
-    from annotate import quality
+    from annotate.quality import store
 
-    return quality.judgments_stamp(campaign_id=campaign.pk)
+    return store.judgments_stamp(campaign_id=campaign.pk)
 
 
 def add_judgment(campaign):

@@ -176,7 +176,7 @@ def refresher() -> None:
     import django
 
     django.setup()
-    from annotate.quality import refresh_campaign_report
+    from annotate.quality.store import refresh_campaign_report
 
     print("ready", flush=True)
     for line in sys.stdin:

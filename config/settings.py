@@ -251,6 +251,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 EXPORT_INLINE_MAX_JUDGMENTS = envint("EXPORT_INLINE_MAX_JUDGMENTS", 20_000)
 EXPORT_PROGRESS_INTERVAL_S = float(os.environ.get("EXPORT_PROGRESS_INTERVAL_S", 0.5))
 
+# The quality dashboard marks a reviewer "too fast" whose median time per judgment is under this many milliseconds,
+# whatever the others do (as well as one under 40% of the campaign's median); 0 turns the floor off.
+VERDICT_TOO_FAST_MS = envint("VERDICT_TOO_FAST_MS", 3000)
+
 # Training runs: a worker beats every TRAINING_HEARTBEAT_S seconds; a running run silent for longer than
 # TRAINING_STALE_AFTER_S is shown as lost at once, recorded as failed ("worker lost") by the sweep that Celery beat
 # runs every TRAINING_SWEEP_EVERY_S seconds, and can be resumed from its last checkpoint.

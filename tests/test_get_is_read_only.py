@@ -56,3 +56,19 @@ def test_a_campaign_page_writes_nothing(lead_reviewing, name):
         for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
             assert lead_reviewing.get(reverse(name, args=[campaign.slug]), **headers).status_code == 200
     assert _writes(queries.captured_queries) == []
+
+
+def test_the_quality_drill_downs_write_nothing(lead_reviewing):
+    from tests.factories import JudgmentFactory
+
+    judgment = JudgmentFactory()
+    slug = judgment.comparison.campaign.slug
+    urls = [
+        reverse("quality_reviewer", args=[slug, judgment.reviewer_id]),
+        reverse("quality_pair", args=[slug, judgment.comparison_id]),
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        for url in urls:
+            for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+                assert lead_reviewing.get(url, **headers).status_code == 200
+    assert _writes(queries.captured_queries) == []

@@ -98,3 +98,25 @@ def test_user_without_role_is_refused(client_for, db):
     from tests.factories import UserFactory
 
     assert client_for(UserFactory(username="nobody")).get("/").status_code == 403
+
+
+@pytest.fixture
+def judged_pair(db):
+    from tests.factories import JudgmentFactory
+
+    judgment = JudgmentFactory()
+    return judgment.comparison, judgment.reviewer
+
+
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [("quality_pair", "get"), ("quality_reviewer_flag", "post"), ("quality_reviewer_unflag", "post")],
+)
+def test_quality_pair_page_and_flags_are_for_leads_on_real_objects(client_for, alice, lena, judged_pair, name, method):
+    comparison, reviewer = judged_pair
+    slug = comparison.campaign.slug
+    args = [slug, comparison.pk] if name == "quality_pair" else [slug, reviewer.pk]
+    url = reverse(name, args=args)
+    assert getattr(client_for(alice), method)(url).status_code == 403
+    response = getattr(client_for(lena), method)(url)
+    assert response.status_code == (200 if method == "get" else 302)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -13,38 +10,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotate import quality
 from annotate.models import Campaign
 from annotate.permissions import IsLead
+from annotate.quality.report import quality_report
 from annotate.sources import DEFAULT_FILTER, SourceFilterError, sources_for
 from config.api import SLUG_PATH, errors
-
-
-def _plain(value: Any) -> Any:
-    """JSON has no NaN: an undefined figure (too few pairs, one category) is null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value
-
-
-def _shaped(report: dict, flagged: set[int]) -> dict:
-    """The report with names on reviewer rows and kappa pairs, and flags (which change without new judgments)."""
-    names = report.get("names", {})
-    shaped = {key: value for key, value in report.items() if key != "names"}
-    shaped["reviewer_rows"] = [
-        {**row, "name": names.get(row["reviewer"]), "flagged": row["reviewer"] in flagged}
-        for row in report.get("reviewer_rows", [])
-    ]
-    shaped["kappas"] = [
-        {**pair, "name_a": names.get(pair["reviewer_a"]), "name_b": names.get(pair["reviewer_b"])}
-        for pair in report.get("kappas", [])
-    ]
-    shaped["judges"] = [{**row, "name": names.get(row["judge"])} for row in report.get("judges", [])]
-    return shaped
 
 
 @extend_schema(
@@ -66,9 +36,5 @@ def campaign_quality(request: Request, slug: str) -> Response:
         sources_for(source)
     except SourceFilterError as error:
         raise ValidationError({"source": [str(error)]}) from error
-    state = quality.campaign_report_state(campaign=campaign, source=source)
-    if state.report is None:
-        return Response({"campaign": campaign.slug, "source": source, "computing": True}, status=202)
-    flagged = quality.flagged_reviewer_ids(campaign=campaign)
-    body = {"campaign": campaign.slug, "source": source, "updating": state.updating, **_shaped(state.report, flagged)}
-    return Response(_plain(body))
+    report = quality_report(campaign=campaign, source=source)
+    return Response(report.as_json(), status=202 if report.computing else 200)

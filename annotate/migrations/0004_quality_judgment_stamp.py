@@ -4,7 +4,7 @@ The dashboard caches a campaign's report until a judgment arrives or leaves. Cou
 out costs ~0.4 s, so statement-level triggers keep ``quality_judgment_stamp.version`` (one row per campaign) moving
 instead, in the same transaction as the change: bulk inserts, deletes (cascades included) and raw SQL are all seen.
 Every insert adds one, so the version is also an upper bound of the campaign's judgment count.
-The table has no Django model on purpose (annotate/quality.py reads it with one indexed query), so makemigrations
+The table has no Django model on purpose (annotate/quality/store.py reads it with one indexed query), so makemigrations
 never touches it. SQLite keeps no triggers: a table rebuild by a later migration would drop them silently, so
 there the dashboard counts judgments instead (fine at development sizes).
 """

@@ -31,3 +31,12 @@ def pvalue(value) -> str:
     if _missing(value):
         return "—"
     return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+@register.filter
+def prompt_preview(prompt) -> str:
+    """A prompt on one line: its text, or a chat's turns as "role: content" joined by " · " (chat prompts have no
+    text)."""
+    messages = prompt.messages if isinstance(prompt.messages, list) else []
+    turns = [f"{m.get('role', '')}: {m.get('content', '')}" for m in messages if isinstance(m, dict)]
+    return " · ".join(" ".join(turn.split()) for turn in turns) if turns else prompt.text

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from annotate.export_policy import ExportPolicy
 from annotate.models import Assignment, Comparison, JudgeIdentity, Judgment
-from annotate.quality import campaign_arrays
+from annotate.quality.load import campaign_arrays
 from annotate.services import judgment_imports
 from annotate.services.assignment import assign_next_pair
 from annotate.services.exporting import export_preview

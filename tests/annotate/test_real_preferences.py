@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from django.urls import reverse
 
-from annotate.agreement import cohen_kappa
 from annotate.models import Comparison, Judgment
+from annotate.quality.agreement import cohen_kappa
 from annotate.services.importing import import_comparisons
 from annotate.services.judgment_imports import import_judgments
 from tests.factories import CampaignFactory, LocaleFactory

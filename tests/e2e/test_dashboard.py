@@ -1,4 +1,5 @@
-"""A lead opens the quality dashboard in a real browser: headline numbers, the chart, sorting, a reviewer drill-down."""
+"""A lead opens the quality dashboard in a real browser: headline numbers, the chart, sorting, a reviewer drill-down,
+flags, one pair."""
 
 from __future__ import annotations
 
@@ -73,6 +74,29 @@ def test_a_lead_reads_the_quality_dashboard(page, live_server, lena, judged_camp
     assert page.is_visible("h1 >> text=quinn")
     assert page.locator("#recent-judgments tbody tr").count() == 24
     screenshot(page, "quality_reviewer")
+
+
+def test_a_lead_flags_a_reviewer_and_opens_a_pair(page, live_server, lena, judged_campaign, sign_in, screenshot):
+    sign_in(page, "lena")
+    page.goto(f"{live_server.url}/quality/{judged_campaign.slug}/")
+    quinn_row = page.locator("#reviewer-table tr", has_text="quinn")
+    # htmx swaps the control in place; the CSRF header comes from <body>.
+    quinn_row.get_by_role("button", name="flag", exact=True).click()
+    quinn_row.locator(".badge-bad", has_text="flagged").wait_for()
+    page.reload()
+    assert page.locator("#reviewer-table tr", has_text="quinn").locator(".badge-bad").is_visible()
+
+    page.click("#reviewer-table >> text=quinn")
+    page.wait_for_selector("#recent-judgments")
+    page.locator("h1").get_by_role("button", name="unflag", exact=True).click()
+    page.locator("h1").get_by_role("button", name="flag", exact=True).wait_for()
+    assert page.locator("h1 .badge-bad").count() == 0
+
+    page.locator("#recent-judgments tbody tr a").first.click()
+    page.wait_for_selector("#pair-judgments")
+    assert page.locator("#pair-judgments tbody tr").count() == 3
+    assert page.is_visible("#answer-a >> text=atlas") and page.is_visible("#answer-b >> text=borealis")
+    screenshot(page, "quality_pair")
 
 
 def test_a_stale_dashboard_says_updating_and_reloads_when_fresh(page, live_server, lena, judged_campaign, sign_in):

@@ -1,4 +1,4 @@
-"""annotate.agreement against its peers: krippendorff, statsmodels and scikit-learn, on random data."""
+"""annotate.quality.agreement against its peers: krippendorff, statsmodels and scikit-learn, on random data."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
 
-from annotate import agreement
-from annotate.agreement import (
+from annotate.quality import agreement
+from annotate.quality.agreement import (
     bootstrap_alpha_ci,
     bootstrap_alpha_long_ci,
     bootstrap_counts_ci,

@@ -1,27 +1,30 @@
 """Per-reviewer quality figures and reviewer × reviewer Cohen's kappa, from compact judgment arrays.
 
-Pure numpy/scipy (no Django), fed by ``annotate.quality_metrics.JudgmentArrays``. Every figure is vectorised over
+Pure numpy/scipy (no Django), fed by ``annotate.quality.arrays.JudgmentArrays``. Every figure is vectorised over
 judgments so a campaign of a million judgments takes well under a second.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from scipy import stats
 
-from annotate.agreement import dense_index
-
-if TYPE_CHECKING:
-    from annotate.quality_metrics import JudgmentArrays
-
-N_CATEGORIES = 4  # a, b, tie, both_bad: the outcomes agreement is measured on (escalations are not answers)
-OUTCOME_A, OUTCOME_B, OUTCOME_TIE, OUTCOME_BOTH_BAD, OUTCOME_ESCALATE = range(5)
+from annotate.quality.agreement import dense_index
+from annotate.quality.arrays import JudgmentArrays
+from annotate.quality.codes import (
+    N_CATEGORIES,
+    OUTCOME_A,
+    OUTCOME_B,
+    OUTCOME_BOTH_BAD,
+    OUTCOME_ESCALATE,
+    OUTCOME_TIE,
+)
 
 MIN_SHARED_PAIRS = 20  # Cohen's kappa is shown only for reviewer pairs that judged at least this many pairs together
 MIN_JUDGMENTS_FOR_FLAGS = 10  # below this a reviewer's figures are too noisy to flag
 TOO_FAST_RATIO = 0.4  # flagged when the median time is under 40% of the campaign's median time per judgment
+# ... or under an absolute floor whatever the others do (settings VERDICT_TOO_FAST_MS, passed in by the store).
+DEFAULT_TOO_FAST_MS = 3000
 LOW_AGREEMENT_GAP = 0.2  # flagged when majority agreement is 20 points under the campaign's
 POSITION_BIAS_P = 0.01  # flagged when left picks differ from 50% at p < 0.01 (two-sided binomial test)
 
@@ -86,8 +89,11 @@ def two_sided_binomial_p(successes: np.ndarray, trials: np.ndarray) -> np.ndarra
     return np.where(trials > 0, np.minimum(1.0, 2.0 * tail), np.nan)
 
 
-def reviewer_rows(arrays: JudgmentArrays) -> list[dict]:
-    """One row per reviewer (REVIEWER_COLUMNS), ordered by reviewer id."""
+def reviewer_rows(arrays: JudgmentArrays, *, too_fast_ms: float = DEFAULT_TOO_FAST_MS) -> list[dict]:
+    """One row per reviewer (REVIEWER_COLUMNS), ordered by reviewer id.
+
+    Too fast: at least MIN_JUDGMENTS_FOR_FLAGS judgments and a median time under TOO_FAST_RATIO of the campaign's
+    median, or under ``too_fast_ms`` (0 turns the floor off)."""
     reviewer, reviewer_ids = dense_index(arrays.reviewer)
     n = len(reviewer_ids)
     outcome = arrays.outcome
@@ -122,7 +128,7 @@ def reviewer_rows(arrays: JudgmentArrays) -> list[dict]:
 
     campaign_median = float(np.median(arrays.time_ms)) / 1000.0 if len(outcome) else np.nan
     enough = judgments >= MIN_JUDGMENTS_FOR_FLAGS
-    too_fast = enough & (median_seconds < TOO_FAST_RATIO * campaign_median)
+    too_fast = enough & ((median_seconds < TOO_FAST_RATIO * campaign_median) | (median_seconds * 1000.0 < too_fast_ms))
     low_agreement = (majority_judgments >= MIN_JUDGMENTS_FOR_FLAGS) & (
         majority_agreement < campaign_agreement - LOW_AGREEMENT_GAP
     )

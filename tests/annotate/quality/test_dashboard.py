@@ -25,17 +25,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
-from annotate import quality
 from annotate.models import Assignment, Judgment, ReviewerFlag
-from annotate.quality import (
-    campaign_arrays,
-    campaign_report,
-    campaign_report_state,
-    compute_campaign_report,
-    judgments_stamp,
-    recent_judgments_with_majority,
-)
-from annotate.quality_load import _generic_arrays
+from annotate.quality import refresh
+from annotate.quality.drilldown import recent_judgments_with_majority
+from annotate.quality.load import _generic_arrays, campaign_arrays
+from annotate.quality.refresh import campaign_report, campaign_report_state
+from annotate.quality.store import compute_campaign_report, judgments_stamp
 from annotate.tasks import refresh_quality_report
 from tests.factories import (
     AssignmentFactory,
@@ -290,6 +285,9 @@ def test_refresh_of_a_fresh_report_computes_nothing(campaign, django_assert_num_
 def test_arrays_are_the_same_on_every_database_path(campaign):
     """PostgreSQL reads arrays by binary COPY, other databases through the ORM query: both must agree."""
     campaign.rubric  # noqa: B018
+    first, second = Judgment.objects.filter(comparison__campaign=campaign)[:2]
+    Judgment.objects.filter(pk=first.pk).update(order_consistent=True)
+    Judgment.objects.filter(pk=second.pk).update(order_consistent=False)
     fast, generic = campaign_arrays(campaign=campaign), _generic_arrays(campaign)
     order_fast = np.lexsort((fast.reviewer, fast.comparison))
     order_generic = np.lexsort((generic.reviewer, generic.comparison))
@@ -299,6 +297,8 @@ def test_arrays_are_the_same_on_every_database_path(campaign):
         assert getattr(fast, name)[order_fast].tolist() == getattr(generic, name)[order_generic].tolist(), name
     assert fast.model_labels == generic.model_labels
     np.testing.assert_array_equal(fast.gold_correct[order_fast], generic.gold_correct[order_generic])
+    np.testing.assert_array_equal(fast.order_consistent[order_fast], generic.order_consistent[order_generic])
+    assert sorted(generic.order_consistent[~np.isnan(generic.order_consistent)].tolist()) == [0.0, 1.0]
     np.testing.assert_array_equal(fast.ratings["overall"][order_fast], generic.ratings["overall"][order_generic])
     assert fast.locale.labels == generic.locale.labels
     assert fast.locale.codes[order_fast].tolist() == generic.locale.codes[order_generic].tolist()
@@ -367,7 +367,7 @@ def test_big_campaign_first_report_is_computed_in_the_background(client_for, len
     client = client_for(lena)
     url = reverse("quality_campaign", args=[campaign.slug])
     poll = {"HX-Request": "true", "HX-Target": "quality-updating"}
-    with mock.patch.object(quality, "SYNC_MAX_JUDGMENTS", 7), mock.patch.object(refresh_quality_report, "delay"):
+    with mock.patch.object(refresh, "SYNC_MAX_JUDGMENTS", 7), mock.patch.object(refresh_quality_report, "delay"):
         body = client.get(url).content.decode()
         assert "Computing this campaign" in body and 'id="headline"' not in body
         assert "Computing this campaign" in client.get(url, headers=poll).content.decode()

@@ -1,6 +1,7 @@
 """A campaign's quality report computed from compact judgment arrays: agreement, reviewers, biases, slices.
 
-Pure numpy/scipy (no Django): ``annotate.selectors.quality`` loads the arrays in one query and caches the report.
+Pure numpy/scipy (no Django): ``annotate.quality.load`` reads the arrays and ``annotate.quality.store`` caches the
+report.
 Agreement is measured on comparisons (units) with reviewers as raters:
 
 * outcome, nominal: a, b, tie, both_bad (escalations are not answers and count as missing);
@@ -13,24 +14,13 @@ Agreement is measured on comparisons (units) with reviewers as raters:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from annotate import agreement
-from annotate.quality_reviewers import (
-    N_CATEGORIES,
-    OUTCOME_A,
-    OUTCOME_B,
-    OUTCOME_BOTH_BAD,
-    OUTCOME_TIE,
-    pairwise_kappas,
-    reviewer_rows,
-)
+from annotate.quality import agreement
+from annotate.quality.arrays import SECONDS_PER_DAY, Coded, JudgmentArrays
+from annotate.quality.codes import N_CATEGORIES, OUTCOME_A, OUTCOME_B, OUTCOME_BOTH_BAD, OUTCOME_TIE
+from annotate.quality.reviewers import DEFAULT_TOO_FAST_MS, pairwise_kappas, reviewer_rows
 
-OUTCOMES = ("a", "b", "tie", "both_bad", "escalate")
-STRENGTHS = ("slight", "clear", "strong")
-SECONDS_PER_DAY = 86_400
 DAILY_SPAN_DAYS = 62  # longer campaigns are sliced by week
 MAX_SLICES = 30  # per locale list or tag key
 
@@ -39,41 +29,6 @@ CRITERION_COLUMNS = ("criterion", "alpha", "low", "high", "units")
 SLICE_COLUMNS = ("slice", "judgments", "comparisons", "alpha", "percent_agreement", "a_share", "tie_share")
 MODEL_COLUMNS = ("model", "judgments", "wins", "losses", "ties", "both_bad", "win_rate")
 LENGTH_COLUMNS = ("longer_wins", "decided", "rate", "low", "high")
-
-
-@dataclass(frozen=True)
-class Coded:
-    """Integer codes per judgment into ``labels``; -1 means absent."""
-
-    codes: np.ndarray
-    labels: list[str]
-
-
-@dataclass(frozen=True)
-class JudgmentArrays:
-    """One entry per judgment. Outcomes index OUTCOMES, strengths STRENGTHS (-1 blank), times in ms,
-    ``created_at`` in UTC seconds since the epoch, ``gold_correct`` 1/0/nan, ``ratings`` a − b per criterion,
-    ``model_a``/``model_b`` codes into ``model_labels`` ("name version")."""
-
-    reviewer: np.ndarray
-    comparison: np.ndarray
-    outcome: np.ndarray
-    strength: np.ndarray
-    a_on_left: np.ndarray
-    time_ms: np.ndarray
-    created_at: np.ndarray
-    gold_correct: np.ndarray
-    locale: Coded
-    tags: dict[str, Coded] = field(default_factory=dict)
-    length_a: np.ndarray | None = None
-    length_b: np.ndarray | None = None
-    model_a: np.ndarray | None = None
-    model_b: np.ndarray | None = None
-    model_labels: list[str] = field(default_factory=list)
-    ratings: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.outcome)
 
 
 def nominal_values(outcome: np.ndarray) -> np.ndarray:
@@ -258,7 +213,14 @@ def time_slices(arrays: JudgmentArrays) -> tuple[str, list[dict]]:
     return unit, rows
 
 
-def compute_quality(arrays: JudgmentArrays, *, overlap: int, n_resamples: int = 1000, seed: int = 0) -> dict:
+def compute_quality(
+    arrays: JudgmentArrays,
+    *,
+    overlap: int,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    too_fast_ms: float = DEFAULT_TOO_FAST_MS,
+) -> dict:
     """The whole dashboard as plain data: lists of row dicts whose keys are the *_COLUMNS tuples."""
     if len(arrays) == 0:
         return {"judgments": 0, "comparisons": 0, "reviewers": 0, "empty": True}
@@ -271,7 +233,7 @@ def compute_quality(arrays: JudgmentArrays, *, overlap: int, n_resamples: int = 
         "reviewers": len(agreement.dense_index(arrays.reviewer)[1]),
         "headline": headline_rows(arrays, overlap=overlap, n_resamples=n_resamples, seed=seed),
         "criteria": criterion_rows(arrays, n_resamples=n_resamples, seed=seed),
-        "reviewer_rows": reviewer_rows(arrays),
+        "reviewer_rows": reviewer_rows(arrays, too_fast_ms=too_fast_ms),
         "kappas": pairwise_kappas(arrays),
         "length_bias": length_bias(arrays),
         "models": model_rows(arrays),

@@ -22,7 +22,8 @@ from django.db.models.functions import Cast, Concat, Length, Trim, TruncDate
 
 from annotate.db import repeatable_read
 from annotate.models import Campaign, Judgment
-from annotate.quality_metrics import OUTCOMES, SECONDS_PER_DAY, STRENGTHS, Coded, JudgmentArrays
+from annotate.quality.arrays import SECONDS_PER_DAY, Coded, JudgmentArrays
+from annotate.quality.codes import OUTCOME_CODE, OUTCOMES, STRENGTH_CODE, STRENGTHS, sql_case
 from annotate.sources import HUMAN_SOURCES
 
 CHUNK_ROWS = 50_000
@@ -99,16 +100,15 @@ _COMPARISON_TYPES = ("i8", "i4", "i4", "i4", "i4", "i4", "i4")
 
 
 def _judgments_sql(criteria: list[str]) -> tuple[str, dict, tuple[str, ...]]:
-    outcome = " ".join(f"WHEN '{name}' THEN {code}" for code, name in enumerate(OUTCOMES))
-    strength = " ".join(f"WHEN '{name}' THEN {code}" for code, name in enumerate(STRENGTHS))
     columns = [
         "judgment.reviewer_id::int8",
         "judgment.comparison_id::int8",
-        f"(CASE judgment.outcome {outcome} ELSE -1 END)::int2",
-        f"(CASE judgment.strength {strength} ELSE -1 END)::int2",
+        f"{sql_case('judgment.outcome', OUTCOMES)}::int2",
+        f"{sql_case('judgment.strength', STRENGTHS)}::int2",
         "assignment.a_on_left::int4::int2",
         "judgment.time_taken_ms::int8",
         "coalesce(judgment.gold_correct::int4, -1)::int2",
+        "coalesce(judgment.order_consistent::int4, -1)::int2",
         # The day is all the report needs (UTC), as in the generic path's TruncDate; date arithmetic is far
         # cheaper than extract(epoch …), which returns numeric.
         "((judgment.created_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01')::int4",
@@ -127,7 +127,7 @@ JOIN annotate_comparison AS comparison ON comparison.id = judgment.comparison_id
 JOIN annotate_assignment AS assignment ON assignment.id = judgment.assignment_id
 WHERE comparison.campaign_id = %(c)s AND judgment.source = ANY(%(sources)s)
 """
-    return sql, params, ("i8", "i8", "i2", "i2", "i2", "i8", "i2", "i4") + ("f8",) * len(criteria)
+    return sql, params, ("i8", "i8", "i2", "i2", "i2", "i8", "i2", "i2", "i4") + ("f8",) * len(criteria)
 
 
 def _copy_columns(cursor, sql: str, params: dict, types: Sequence[str]) -> list[np.ndarray]:
@@ -177,7 +177,7 @@ def _postgresql_arrays(campaign: Campaign, sources: Sequence[str]) -> JudgmentAr
             _COMPARISON_TYPES,
         )
         wrapper.execute("DROP TABLE pg_temp.quality_comparison")
-    reviewer, comparison_id, outcome, strength, a_on_left, time_ms, gold, day, *ratings = judgment
+    reviewer, comparison_id, outcome, strength, a_on_left, time_ms, gold, consistent, day, *ratings = judgment
     # Each judgment's comparison row: comparison ids come sorted.
     row = np.searchsorted(comparison[0], comparison_id)
     locale, locales = _used(comparison[1][row] - 1, labels["locale"])
@@ -193,6 +193,7 @@ def _postgresql_arrays(campaign: Campaign, sources: Sequence[str]) -> JudgmentAr
         time_ms=time_ms,
         created_at=day.astype(np.int64) * float(SECONDS_PER_DAY),
         gold_correct=np.where(gold < 0, np.nan, gold.astype(float)),
+        order_consistent=np.where(consistent < 0, np.nan, consistent.astype(float)),
         locale=Coded(locale, locales),
         tags=_tags(texts, text_codes),
         length_a=comparison[3][row].astype(np.int64),
@@ -215,6 +216,7 @@ _BASE_FIELDS = (
     "assignment__a_on_left",
     "time_taken_ms",
     "gold_correct",
+    "order_consistent",
     "comparison__prompt__locale__code",
 )
 
@@ -274,8 +276,6 @@ class _Labels:
 
 def _generic_arrays(campaign: Campaign, sources: Sequence[str] = HUMAN_SOURCES) -> JudgmentArrays:
     criteria = campaign.rubric.criterion_keys()
-    outcome_code = {name: i for i, name in enumerate(OUTCOMES)}
-    strength_code = {"": -1, None: -1} | {name: i for i, name in enumerate(STRENGTHS)}
     locales, models, tag_texts = _Labels(), _Labels(), _Labels()
     columns: dict[str, list[np.ndarray]] = {}
     n_base = len(_BASE_FIELDS)
@@ -285,12 +285,13 @@ def _generic_arrays(campaign: Campaign, sources: Sequence[str] = HUMAN_SOURCES) 
         chunk = {
             "reviewer": np.array(fields[0], dtype=np.int64),
             "comparison": np.array(fields[1], dtype=np.int64),
-            "outcome": np.fromiter(map(outcome_code.__getitem__, fields[2]), dtype=np.int64, count=n),
-            "strength": np.fromiter(map(strength_code.__getitem__, fields[3]), dtype=np.int64, count=n),
+            "outcome": np.fromiter(map(OUTCOME_CODE.__getitem__, fields[2]), dtype=np.int64, count=n),
+            "strength": np.fromiter(map(STRENGTH_CODE.__getitem__, fields[3]), dtype=np.int64, count=n),
             "a_on_left": np.array(fields[4], dtype=bool),
             "time_ms": np.array(fields[5], dtype=np.int64),
             "gold_correct": np.array(fields[6], dtype=float),  # None → nan
-            "locale": locales.encode(fields[7]),
+            "order_consistent": np.array(fields[7], dtype=float),  # None → nan
+            "locale": locales.encode(fields[8]),
             "created_at": _epoch_days(fields[n_base]) * float(SECONDS_PER_DAY),
             "tags": tag_texts.encode(fields[n_base + 1]),
             "length_a": np.array(fields[n_base + 2], dtype=np.int64),
@@ -321,6 +322,7 @@ def _generic_arrays(campaign: Campaign, sources: Sequence[str] = HUMAN_SOURCES) 
         time_ms=column("time_ms"),
         created_at=column("created_at", float),
         gold_correct=column("gold_correct", float),
+        order_consistent=column("order_consistent", float),
         locale=Coded(locale, [str(label) for label in locale_labels]),
         tags=_tags(texts, text_codes),
         length_a=column("length_a"),

@@ -5,17 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from annotate.agreement import cohen_kappa
-from annotate.quality_metrics import (
-    MAX_SLICES,
-    Coded,
-    JudgmentArrays,
-    coded_slices,
-    compute_quality,
-    ordinal_values,
-    time_buckets,
-)
-from annotate.quality_reviewers import leave_one_out_majority, pairwise_kappas, reviewer_rows, two_sided_binomial_p
+from annotate.quality.agreement import cohen_kappa
+from annotate.quality.arrays import Coded, JudgmentArrays
+from annotate.quality.metrics import MAX_SLICES, coded_slices, compute_quality, ordinal_values, time_buckets
+from annotate.quality.reviewers import leave_one_out_majority, pairwise_kappas, reviewer_rows, two_sided_binomial_p
 
 A, B, TIE, BOTH_BAD, ESCALATE = range(5)
 DAY = 86_400
@@ -30,6 +23,7 @@ def make(
     time_ms: list[int] | None = None,
     created_at: list[float] | None = None,
     strength: list[int] | None = None,
+    order_consistent: list[float] | None = None,
 ) -> JudgmentArrays:
     n = len(outcome)
     return JudgmentArrays(
@@ -42,6 +36,7 @@ def make(
         created_at=np.array(created_at if created_at is not None else [0.0] * n, dtype=float),
         gold_correct=np.full(n, np.nan),
         locale=Coded(np.zeros(n, dtype=int), ["en-US"]),
+        order_consistent=np.array(order_consistent, dtype=float) if order_consistent is not None else None,
     )
 
 
@@ -92,6 +87,22 @@ def test_too_fast_is_under_forty_percent_of_the_campaign_median() -> None:
     assert rows[4]["median_seconds"] == 5.0
     assert rows[4]["too_fast"] is True
     assert [rows[r]["too_fast"] for r in (1, 2, 3)] == [False, False, False]
+
+
+def test_too_fast_also_has_an_absolute_floor_whatever_the_others_do() -> None:
+    # Everyone takes 2 s: nobody is under 40% of the campaign's median, but all are under a 3 s floor.
+    reviewers = [1] * 10 + [2] * 10
+    rows = reviewer_rows(make(reviewers, list(range(20)), [A] * 20, time_ms=[2_000] * 20), too_fast_ms=3_000)
+    assert [row["too_fast"] for row in rows] == [True, True]
+    # The floor off, or set below their time: the relative rule alone decides, and nobody is flagged.
+    for floor in (0, 1_500):
+        rows = reviewer_rows(make(reviewers, list(range(20)), [A] * 20, time_ms=[2_000] * 20), too_fast_ms=floor)
+        assert [row["too_fast"] for row in rows] == [False, False]
+
+
+def test_the_too_fast_floor_waits_for_ten_judgments() -> None:
+    rows = reviewer_rows(make([1] * 9, list(range(9)), [A] * 9, time_ms=[500] * 9), too_fast_ms=3_000)
+    assert rows[0]["too_fast"] is False
 
 
 def test_low_agreement_is_twenty_points_under_the_campaign() -> None:

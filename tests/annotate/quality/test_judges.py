@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import cohen_kappa_score
 
-from annotate.judge_agreement import human_majority, judge_rows
-from tests.annotate.test_quality_metrics import make as make_arrays
+from annotate.quality.judges import human_majority, judge_rows
+from tests.annotate.quality.test_metrics import make as make_arrays
 
 A, B, TIE, BOTH_BAD, ESCALATE = range(5)
 
@@ -38,3 +38,23 @@ def test_each_judge_is_scored_on_pairs_with_a_majority_and_kappa_matches_scikit_
     assert first["tie_share"] == np.mean(noisy == TIE)
     assert np.array(first["confusion"]).sum() == 200 and np.trace(first["confusion"]) == (noisy == truth).sum()
     assert (second["judge"], second["pairs"]) == (8, 1)  # the escalation and the unjudged pair are left out
+
+
+def test_position_consistency_is_the_share_of_verdicts_that_held_when_the_order_was_swapped():
+    humans = make_arrays(reviewer=[1, 2], comparison=[10, 10], outcome=[A, A])
+    nan = np.nan
+    judges = make_arrays(
+        reviewer=[7] * 5 + [8] * 2,
+        comparison=[10, 11, 12, 13, 14, 10, 11],  # 11-14 have no human majority: consistency still counts them
+        outcome=[A, B, TIE, A, ESCALATE, A, B],
+        order_consistent=[1, 1, 0, nan, 1, nan, nan],
+    )
+    seven, eight = judge_rows(humans, judges)
+    assert (seven["position_consistency"], seven["order_checked"], seven["order_flips"]) == (0.75, 4, 1)
+    assert np.isnan(eight["position_consistency"]) and (eight["order_checked"], eight["order_flips"]) == (0, 0)
+
+
+def test_position_consistency_is_undefined_for_arrays_without_the_column():
+    humans = make_arrays(reviewer=[1], comparison=[10], outcome=[A])
+    (row,) = judge_rows(humans, make_arrays(reviewer=[7], comparison=[10], outcome=[A]))
+    assert np.isnan(row["position_consistency"]) and row["order_checked"] == 0

@@ -6,7 +6,7 @@ from unittest import mock
 
 from django.urls import reverse
 
-from annotate import quality
+from annotate.quality import refresh
 from annotate.services.importing import import_comparisons
 from annotate.services.judgment_imports import import_judgments
 from annotate.tasks import refresh_quality_report
@@ -56,6 +56,6 @@ def test_an_unknown_source_is_a_400_naming_the_field(db, api_for, lena):
 
 def test_a_big_campaigns_first_report_answers_202_while_a_worker_computes_it(db, api_for, lena):
     _campaign_with_people_and_judges()
-    with mock.patch.object(quality, "SYNC_MAX_JUDGMENTS", 0), mock.patch.object(refresh_quality_report, "delay"):
+    with mock.patch.object(refresh, "SYNC_MAX_JUDGMENTS", 0), mock.patch.object(refresh_quality_report, "delay"):
         response = api_for(lena).get(reverse("api_campaign_quality", args=["q"]))
     assert response.status_code == 202 and response.json()["computing"] is True
