@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import math
 
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from annotate import quality
@@ -23,6 +24,7 @@ from annotate.quality_metrics import (
     SLICE_COLUMNS,
 )
 from annotate.quality_reviewers import KAPPA_COLUMNS, MIN_SHARED_PAIRS, REVIEWER_COLUMNS
+from annotate.services.protection import campaign_prompts_protect
 from annotate.sources import DEFAULT_FILTER, SOURCE_FILTERS, SourceFilterError, sources_for
 from annotate.spreadsheet import spreadsheet_safe
 
@@ -272,3 +274,13 @@ def quality_csv(request: HttpRequest, slug: str, table: str) -> HttpResponse:
     for row in rows:
         writer.writerow([_csv_value(row.get(column)) for column in columns])
     return response
+
+
+@lead_required
+@require_POST
+def campaign_protect(request: HttpRequest, slug: str) -> HttpResponse:
+    """Mark every prompt of the campaign protected: no later export trains on them, in any campaign."""
+    campaign = _campaign(slug)
+    added = campaign_prompts_protect(campaign=campaign, created_by=request.user)
+    messages.success(request, f"{added} prompts newly protected ({campaign.prompts.count()} in the campaign).")
+    return redirect("quality_campaign", slug=campaign.slug)
