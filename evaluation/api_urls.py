@@ -1,3 +1,10 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from evaluation import campaign_api
+
+urlpatterns = [
+    path("evaluations", campaign_api.evaluations, name="api_evaluations"),
+    path("evaluations/<id:evaluation_id>", campaign_api.evaluation_detail, name="api_evaluation_detail"),
+]

@@ -186,6 +186,7 @@ def _real_cases(demo: Demo, spare_token_prefix: str):
         "snapshot_id": demo.snapshot_id,
         "run_id": demo.run_id,
         "job_id": 1,
+        "evaluation_id": 1,
         "name": "manifest.json",
         "prefix": spare_token_prefix,
     }
