@@ -1,3 +1,9 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from evaluation import api
+
+urlpatterns = [
+    path("leaderboard", api.leaderboard, name="api_leaderboard"),
+]

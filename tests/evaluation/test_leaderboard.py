@@ -189,3 +189,61 @@ def test_an_undecided_model_says_how_many_judgments_would_separate_it_from_parit
     low, high = borealis.win_rate_ci
     assert low <= 0.5 <= high
     assert borealis.judgments_to_separate > 0
+
+
+# --- the API ---------------------------------------------------------------------------------------------------
+
+
+def test_the_api_answers_the_documented_shape(campaign, api_for, lena):
+    response = api_for(lena).get("/api/v1/leaderboard?campaigns=eval&source=human&baseline=atlas")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["baseline"] == "atlas@v1" and body["campaigns"] == ["eval"]
+    borealis = next(row for row in body["models"] if row["model"] == "borealis")
+    assert set(borealis) >= {"model", "version", "score", "rating", "rating_ci", "win_rate", "win_rate_ci", "judgments"}
+    assert borealis["version"] == "v1" and borealis["win_rate"] == pytest.approx(4 / 6)
+    assert len(borealis["win_rate_ci"]) == 2 and len(borealis["rating_ci"]) == 2
+    atlas = next(row for row in body["models"] if row["model"] == "atlas")
+    assert atlas["rating"] == pytest.approx(1000) and atlas["win_rate"] is None
+    assert body["matrix"]["models"] == ["borealis@v1", "atlas@v1"]
+    assert body["matrix"]["rates"][0][0] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "words"),
+    [
+        ("campaigns=eval,nope", "campaigns", "no such campaign: nope"),
+        ("campaigns=bad%20slug", "campaigns", "slugs separated by commas"),
+        ("", "campaigns", "required"),
+        ("campaigns=eval&source=robots", "source", "robots"),
+        ("campaigns=eval&baseline=zephyr", "baseline", "not a model"),
+    ],
+)
+def test_the_api_rejects_a_bad_query_with_a_400_naming_the_field(campaign, api_for, lena, query, field, words):
+    response = api_for(lena).get(f"/api/v1/leaderboard?{query}")
+
+    assert response.status_code == 400
+    assert words in " ".join(response.json()[field])
+
+
+def test_the_api_asks_for_the_version_of_an_ambiguous_baseline(campaign, api_for, lena):
+    judge(pair(campaign, "atlas@v2", "atlas@v1"), "a")
+
+    response = api_for(lena).get("/api/v1/leaderboard?campaigns=eval&baseline=atlas")
+
+    assert response.status_code == 400
+    assert "name one of atlas@v1, atlas@v2" in response.json()["baseline"][0]
+    assert api_for(lena).get("/api/v1/leaderboard?campaigns=eval&baseline=atlas@v2").status_code == 200
+
+
+def test_reviewers_may_not_read_the_leaderboard(campaign, api_for, alice):
+    assert api_for(alice).get("/api/v1/leaderboard?campaigns=eval").status_code == 403
+
+
+def test_an_empty_campaign_gives_an_empty_leaderboard_with_a_note(db, api_for, lena):
+    CampaignFactory(slug="empty")
+
+    body = api_for(lena).get("/api/v1/leaderboard?campaigns=empty").json()
+
+    assert body["models"] == [] and body["note"] == "No judgments yet under these filters."
