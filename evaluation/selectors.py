@@ -110,13 +110,15 @@ class LoadedJudgments:
     open_escalations: int = 0
     locales: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    prompt_locale: dict[int, str] = field(default_factory=dict)
+    prompt_tags: dict[int, list[str]] = field(default_factory=dict)
 
 
 def _identical_ties(
-    campaigns: Sequence[Campaign], locale: str, tag: str, locales: set[str], tags: set[str]
+    campaigns: Sequence[Campaign], locale: str, tag: str, loaded: LoadedJudgments
 ) -> list[RankedJudgment]:
     """One tie per (prompt, two models, answer) where two models gave the same normalised answer, on the prompts
-    under the filters; `locales` and `tags` gain those of every prompt (the page's tabs)."""
+    under the filters; `loaded` learns every prompt's locale and tags (the page's tabs, the report's slices)."""
     rows = (
         Candidate.objects.filter(prompt__campaign__in=list(campaigns))
         .order_by("prompt_id", "id")
@@ -124,8 +126,8 @@ def _identical_ties(
     )
     models_by_answer: dict[tuple[int, str], set[str]] = {}
     for prompt_id, code, prompt_tags, name, version, text in rows.iterator(chunk_size=2000):
-        locales.add(code)
-        tags.update(tag_labels(prompt_tags))
+        if prompt_id not in loaded.prompt_locale:
+            loaded.prompt_locale[prompt_id], loaded.prompt_tags[prompt_id] = code, tag_labels(prompt_tags)
         if (locale and code != locale) or not tag_matches(prompt_tags, tag):
             continue
         models_by_answer.setdefault((prompt_id, normalised_answer(text)), set()).add(model_key(name, version))
@@ -148,8 +150,6 @@ def judgments_load(
         .values_list(*_JUDGMENT_FIELDS)
     )
     loaded = LoadedJudgments()
-    locales: set[str] = set()
-    tags: set[str] = set()
     discarded: set[int] = set()
     kept: list[tuple] = []
     for row in rows.iterator(chunk_size=2000):
@@ -172,10 +172,11 @@ def judgments_load(
             continue  # counted once below, as the tie it is by construction
         outcome = decision if outcome == Outcome.ESCALATE else outcome
         loaded.judgments.append(RankedJudgment(prompt_id, model_a, model_b, outcome))
-    ties = _identical_ties(campaigns, locale, tag, locales, tags)
+    ties = _identical_ties(campaigns, locale, tag, loaded)
     loaded.identical_ties = len(ties)
     loaded.judgments.extend(ties)
-    loaded.locales, loaded.tags = sorted(locales), sorted(tags)
+    loaded.locales = sorted(set(loaded.prompt_locale.values()))
+    loaded.tags = sorted({label for labels in loaded.prompt_tags.values() for label in labels})
     return loaded
 
 

@@ -1,4 +1,12 @@
 from __future__ import annotations
 
+from django.urls import path
+
+from evaluation import views
+
 app_name = "evaluation"
-urlpatterns: list = []
+urlpatterns = [
+    path("leaderboard", views.leaderboard, name="leaderboard"),
+    path("runs/win-rates", views.run_win_rate_cells, name="run_win_rates"),
+    path("runs/<id:run_id>/human-evaluation", views.run_human_evaluation, name="run_human_evaluation"),
+]

@@ -41,3 +41,25 @@ def pair(
 def judge(comparison: Comparison, *outcomes: str, source: str = "reviewer") -> list[Judgment]:
     """One judgment per outcome, each by a different reviewer."""
     return [JudgmentFactory(comparison=comparison, outcome=outcome, source=source) for outcome in outcomes]
+
+
+def evaluated_run(campaign: Campaign, *, run_model: str = "tuned@run-1", baseline_model: str = "base@v1"):
+    """A succeeded run with an evaluation campaign comparing `run_model` with `baseline_model` in `campaign`."""
+    from annotate.models import DatasetSnapshot
+    from evaluation.models import EvaluationCampaign
+    from tests.factories import TrainingRunFactory
+
+    version = (DatasetSnapshot.objects.order_by("-version").values_list("version", flat=True).first() or 0) + 1
+    snapshot = DatasetSnapshot.objects.create(version=version, path=f"/nonexistent/snapshots/v{version}")
+    run = TrainingRunFactory(snapshot=snapshot, status="succeeded")
+    (run_name, run_version), (base_name, base_version) = model(run_model), model(baseline_model)
+    EvaluationCampaign.objects.create(
+        run=run,
+        campaign=campaign,
+        baseline="base:1",
+        run_model=run_name,
+        run_model_version=run_version,
+        baseline_model=base_name,
+        baseline_model_version=base_version,
+    )
+    return run
