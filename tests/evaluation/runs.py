@@ -24,8 +24,7 @@ def data_dir(settings, tmp_path):
     return settings.DATA_DIR
 
 
-@pytest.fixture
-def trained_snapshot(db, data_dir):
+def exported_snapshot():
     """A campaign of ten judged prompts exported with half of them (in expectation) in the test split."""
     campaign = CampaignFactory(slug="helpful", overlap=1, locales=[LocaleFactory(code="en-US")])
     for index, text in enumerate(PROMPTS):
@@ -34,6 +33,11 @@ def trained_snapshot(db, data_dir):
     snapshot = snapshot_create(campaigns=[campaign], policy=ExportPolicy(test_share=0.5, seed=1), created_by=None)
     assert 0 < snapshot.manifest["counts"]["per_split"]["test"] < len(PROMPTS)
     return snapshot
+
+
+@pytest.fixture
+def trained_snapshot(db, data_dir):
+    return exported_snapshot()
 
 
 @pytest.fixture
