@@ -224,3 +224,18 @@ def test_the_campaign_page_button_protects_every_prompt(client_for, lena, en):
     response = client_for(lena).post(reverse("campaign_protect", args=["held-out"]))
     assert response.status_code == 302 and response.url == reverse("quality_campaign", args=["held-out"])
     assert selectors.prompt_is_protected(prompt=QUESTION, locale="en-US")
+
+
+def test_the_export_command_takes_include_evaluation(en):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    evaluation = CampaignFactory(slug="eval", overlap=1, locales=[en], purpose=Campaign.Purpose.EVALUATION)
+    judged_pair(evaluation, text="Open question", locale=en)
+    out = StringIO()
+    call_command("export_snapshot", "--campaign", "eval", "--test-share", "0", stdout=out)
+    assert "excluded, evaluation: 1" in out.getvalue()
+    out = StringIO()
+    call_command("export_snapshot", "--campaign", "eval", "--test-share", "0", "--include-evaluation", stdout=out)
+    assert "1 train" in out.getvalue()
