@@ -40,7 +40,7 @@ def test_a_lead_reads_the_leaderboard_and_a_runs_human_evaluation(
     rows = page.locator("#leaderboard tbody tr")
     assert rows.count() == 3
     assert rows.nth(0).get_attribute("data-model") == "tuned@run-1"
-    assert page.inner_text("tr[data-model='base@v1'] td.rating") == "1000"
+    assert page.inner_text("tr[data-model='base@v1'] td.rating-value") == "1000"
     assert page.locator("#win-rate-matrix tbody tr").count() == 3
     screenshot(page, "leaderboard-1-all-locales")
 
