@@ -59,3 +59,14 @@ def test_a_campaign_without_judgments_shows_the_empty_state(db, client_for, lena
 def test_leads_see_the_leaderboard_in_the_top_bar_and_reviewers_are_refused(campaign, client_for, lena, alice):
     assert 'href="/evaluation/leaderboard"' in client_for(lena).get("/training/").content.decode()
     assert client_for(alice).get("/evaluation/leaderboard?campaigns=eval").status_code == 403
+
+
+def test_the_page_reads_in_a_fixed_number_of_queries(campaign, client_for, lena, django_assert_max_num_queries):
+    client = client_for(lena)
+    for _ in range(5):
+        judge(pair(campaign, "cirrus@v1", "atlas@v1", locale="en-US"), "a", "b")
+
+    with django_assert_max_num_queries(12):
+        response = client.get("/evaluation/leaderboard?campaigns=eval&baseline=atlas&locale=en-US")
+
+    assert response.status_code == 200
