@@ -170,12 +170,22 @@ def run_human_evaluations(*, run_id: int, resamples: int = RESAMPLES) -> list[Hu
 
 
 def run_win_rates(*, run_ids: Iterable[int]) -> dict[int, WinRateRow]:
-    """Each run's win rate against the baseline of its newest evaluation campaign (no interval: the runs list)."""
+    """Each run's win rate against the baseline of its newest evaluation campaign (no interval: the runs list).
+    One read of every such campaign's judgments, whatever the number of runs."""
+    latest = selectors.latest_evaluations(run_ids=run_ids)
+    if not latest:
+        return {}
+    campaigns = list({evaluation.campaign_id: evaluation.campaign for evaluation in latest.values()}.values())
+    loaded = selectors.judgments_load(campaigns=campaigns, sources=HUMAN_SOURCES)
     rates = {}
-    for run_id, evaluation in selectors.latest_evaluations(run_ids=run_ids).items():
+    for run_id, evaluation in latest.items():
         run, baseline = _keys(evaluation)
-        loaded = selectors.judgments_load(campaigns=[evaluation.campaign], sources=HUMAN_SOURCES)
-        judgments = [j for j in loaded.judgments if {j.model_a, j.model_b} == {run, baseline}]
+        judgments = [
+            j
+            for j in loaded.judgments
+            if loaded.prompt_campaign.get(j.prompt_id) == evaluation.campaign_id
+            and {j.model_a, j.model_b} == {run, baseline}
+        ]
         # The list shows the rate alone: one resample is the cheapest bootstrap, and its interval is dropped.
         row = _row(evaluation.campaign.slug, judgments, run, baseline, resamples=1)
         rates[run_id] = WinRateRow(row.label, row.wins, row.losses, row.ties, row.both_bad, row.rate, None)

@@ -111,6 +111,7 @@ class LoadedJudgments:
     locales: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     prompt_locale: dict[int, str] = field(default_factory=dict)
+    prompt_campaign: dict[int, int] = field(default_factory=dict)
     prompt_tags: dict[int, list[str]] = field(default_factory=dict)
 
 
@@ -122,12 +123,21 @@ def _identical_ties(
     rows = (
         Candidate.objects.filter(prompt__campaign__in=list(campaigns))
         .order_by("prompt_id", "id")
-        .values_list("prompt_id", "prompt__locale__code", "prompt__tags", "model_name", "model_version", "text")
+        .values_list(
+            "prompt_id",
+            "prompt__campaign_id",
+            "prompt__locale__code",
+            "prompt__tags",
+            "model_name",
+            "model_version",
+            "text",
+        )
     )
     models_by_answer: dict[tuple[int, str], set[str]] = {}
-    for prompt_id, code, prompt_tags, name, version, text in rows.iterator(chunk_size=2000):
+    for prompt_id, campaign_id, code, prompt_tags, name, version, text in rows.iterator(chunk_size=2000):
         if prompt_id not in loaded.prompt_locale:
             loaded.prompt_locale[prompt_id], loaded.prompt_tags[prompt_id] = code, tag_labels(prompt_tags)
+            loaded.prompt_campaign[prompt_id] = campaign_id
         if (locale and code != locale) or not tag_matches(prompt_tags, tag):
             continue
         models_by_answer.setdefault((prompt_id, normalised_answer(text)), set()).add(model_key(name, version))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evaluation.human_evaluation import human_evaluation_get, run_win_rates
+from evaluation.leaderboard import leaderboard_get
 from evaluation.selectors import run_evaluations
 from tests.evaluation.judged import evaluated_run, judge, pair
 from tests.factories import CampaignFactory, EscalationResolutionFactory, JudgmentFactory
@@ -143,3 +144,30 @@ def test_an_escalation_counts_once_resolved(evaluation_campaign):
     result = human_evaluation_get(evaluation=run_evaluations(run_id=run.id)[0])
 
     assert result.overall.wins == 4 and result.open_escalations == 1
+
+
+def test_the_runs_list_reads_every_runs_win_rate_in_a_fixed_number_of_queries(
+    evaluation_campaign, django_assert_max_num_queries
+):
+    first = evaluated_run(evaluation_campaign)
+    other_campaign = CampaignFactory()
+    judge(pair(other_campaign, "tuned@run-2", "base@v1"), "b", "b", "a")
+    second = evaluated_run(other_campaign, run_model="tuned@run-2")
+    third = evaluated_run(CampaignFactory(), run_model="tuned@run-3")
+
+    with django_assert_max_num_queries(3):
+        rates = run_win_rates(run_ids=[first.id, second.id, third.id])
+
+    assert rates[first.id].rate == pytest.approx(0.7)
+    assert rates[second.id].rate == pytest.approx(1 / 3)
+    assert rates[third.id].rate is None
+
+
+def test_several_runs_against_one_baseline_line_up_on_the_leaderboard(evaluation_campaign):
+    other_campaign = CampaignFactory()
+    judge(pair(other_campaign, "tuned@run-2", "base@v1"), "b", "b", "a")
+
+    board = leaderboard_get(campaigns=[evaluation_campaign, other_campaign], baseline="base")
+
+    rates = {row.label: row.win_rate for row in board.models}
+    assert rates == {"tuned@run-1": pytest.approx(0.7), "tuned@run-2": pytest.approx(1 / 3), "base@v1": None}
