@@ -143,7 +143,9 @@ def evaluation_campaign_create(
             overlap=overlap,
             purpose=Campaign.Purpose.EVALUATION,
         )
-        campaign.locales.set(Locale.objects.filter(code__in={row["locale"] for row in rows}))
+        # The run's campaigns' locales, and any other the prompts are in (a named campaign's may differ).
+        trained_locales = Locale.objects.filter(campaigns__in=run.snapshot.campaigns.all())
+        campaign.locales.set({*trained_locales, *Locale.objects.filter(code__in={row["locale"] for row in rows})})
         protected = [(row.get("messages") or row.get("prompt", ""), row["locale"]) for row in rows]
         prompts_protect(
             prompts=protected,

@@ -236,7 +236,7 @@ def _run(
                 reliability=reliability,
             )
             reason = decision.reason
-        is_protected = reason is None and _is_protected(pair, protected)
+        is_protected = reason is None and bool(protected) and _is_protected(pair, protected)
         if is_protected and decision.outcome == "tie":
             reason = "protected"  # ties.jsonl is trained on by tie-aware losses, and there is no test file of ties
         if reason is not None:
