@@ -18,6 +18,7 @@ from annotate.agreement import krippendorff_alpha_long, percent_agreement
 from annotate.models import Comparison, Judgment
 from annotate.sources import HUMAN_SOURCES, REVIEWER
 from evaluation import rankings, selectors
+from evaluation.leaderboard import judgments_to_parity
 from evaluation.models import EvaluationCampaign
 from evaluation.selectors import model_key, model_label
 
@@ -37,6 +38,7 @@ class WinRateRow:
     both_bad: int
     rate: float | None
     interval: tuple[float, float] | None
+    judgments_to_separate: int | None = None  # while the interval holds 0.5
 
     @property
     def judgments(self) -> int:
@@ -61,7 +63,10 @@ class HumanEvaluation:
     open_judgments: int = 0
     open_escalations: int = 0
     leaderboard_query: str = ""
-    judgments_to_separate: int | None = None
+
+    @property
+    def judgments_to_separate(self) -> int | None:
+        return self.overall.judgments_to_separate
 
     @property
     def slices(self) -> list[tuple[str, list[WinRateRow]]]:
@@ -75,7 +80,16 @@ class HumanEvaluation:
 def _row(label: str, judgments: list[rankings.Judgment], run: str, baseline: str, resamples: int) -> WinRateRow:
     result = rankings.win_rate(judgments, model=run, opponent=baseline, resamples=resamples, seed=SEED)
     interval = (result.interval.low, result.interval.high) if result.interval else None
-    return WinRateRow(label, result.wins, result.losses, result.ties, result.both_bad, result.rate, interval)
+    return WinRateRow(
+        label,
+        result.wins,
+        result.losses,
+        result.ties,
+        result.both_bad,
+        result.rate,
+        interval,
+        judgments_to_parity(result),
+    )
 
 
 def _finite(value: float) -> float | None:
@@ -150,14 +164,6 @@ def human_evaluation_get(*, evaluation: EvaluationCampaign, resamples: int = RES
     )
     if result.overlap > 1:
         result.agreement_alpha, result.agreement_percent = _agreement(evaluation)
-    if overall.interval and overall.interval[0] <= 0.5 <= overall.interval[1]:
-        result.judgments_to_separate = rankings.judgments_to_separate(
-            estimate_a=overall.rate,
-            interval_a=rankings.Interval(*overall.interval),
-            estimate_b=0.5,
-            interval_b=rankings.Interval(0.5, 0.5),
-            judgments=overall.wins + overall.losses + overall.ties,
-        )
     return result
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from annotate.models import Campaign
 from annotate.sources import sources_for
@@ -121,39 +121,44 @@ def _ranking(judgments: list[rankings.Judgment], baseline: str | None) -> tuple[
         return rankings.rank(judgments, baseline=baseline, prior=FALLBACK_PRIOR, resamples=RESAMPLES, seed=SEED), note
 
 
+def judgments_to_parity(result: rankings.WinRate) -> int | None:
+    """While a win rate's interval still holds 0.5: about how many more judgments would exclude it (None otherwise,
+    or when the rate is exactly 0.5)."""
+    if result.interval is None or not result.interval.low <= 0.5 <= result.interval.high:
+        return None
+    return rankings.judgments_to_separate(
+        estimate_a=result.rate,
+        interval_a=result.interval,
+        estimate_b=0.5,
+        interval_b=rankings.Interval(0.5, 0.5),
+        judgments=result.wins + result.losses + result.ties,
+    )
+
+
 def _row(ranked: rankings.RankedModel, judgments: list[rankings.Judgment], baseline: str | None) -> ModelRow:
     name, version = model_of(ranked.model)
-    interval = ranked.rating_interval
-    row = dict(
+    row = ModelRow(
         model=name,
         version=version,
         score=ranked.score,
         rating=ranked.rating,
-        rating_ci=(interval.low, interval.high),
+        rating_ci=(ranked.rating_interval.low, ranked.rating_interval.high),
         win_rate=None,
         win_rate_ci=None,
         judgments=ranked.judgments,
     )
     if baseline is None or ranked.model == baseline:
-        return ModelRow(**row)
-    head_to_head = rankings.win_rate(judgments, model=ranked.model, opponent=baseline, resamples=RESAMPLES, seed=SEED)
-    counts = dict(
-        wins=head_to_head.wins, losses=head_to_head.losses, ties=head_to_head.ties, both_bad=head_to_head.both_bad
-    )
-    if head_to_head.rate is None:
-        return ModelRow(**row, **counts)
-    low, high = head_to_head.interval.low, head_to_head.interval.high
-    needed = None
-    if low <= 0.5 <= high:  # not yet told apart from parity: how many more judgments would
-        needed = rankings.judgments_to_separate(
-            estimate_a=head_to_head.rate,
-            interval_a=head_to_head.interval,
-            estimate_b=0.5,
-            interval_b=rankings.Interval(0.5, 0.5),
-            judgments=head_to_head.wins + head_to_head.losses + head_to_head.ties,
-        )
-    return ModelRow(
-        **{**row, "win_rate": head_to_head.rate, "win_rate_ci": (low, high)}, **counts, judgments_to_separate=needed
+        return row
+    result = rankings.win_rate(judgments, model=ranked.model, opponent=baseline, resamples=RESAMPLES, seed=SEED)
+    return replace(
+        row,
+        win_rate=result.rate,
+        win_rate_ci=(result.interval.low, result.interval.high) if result.interval else None,
+        wins=result.wins,
+        losses=result.losses,
+        ties=result.ties,
+        both_bad=result.both_bad,
+        judgments_to_separate=judgments_to_parity(result),
     )
 
 

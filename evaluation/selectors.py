@@ -18,6 +18,7 @@ Judgments become `rankings.Judgment(prompt, model of candidate A, model of candi
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from collections.abc import Iterable, Sequence
@@ -33,15 +34,8 @@ _KEY_SEPARATOR = "\x1f"  # never in a model name or version typed by anyone
 _WHITESPACE = re.compile(r"\s+")
 _JUDGMENT_FIELDS = (
     "comparison_id",
-    "comparison__prompt_id",
-    "comparison__prompt__locale__code",
-    "comparison__prompt__tags",
-    "comparison__candidate_a__model_name",
-    "comparison__candidate_a__model_version",
-    "comparison__candidate_a__text",
-    "comparison__candidate_b__model_name",
-    "comparison__candidate_b__model_version",
-    "comparison__candidate_b__text",
+    "comparison__candidate_a_id",
+    "comparison__candidate_b_id",
     "outcome",
     "resolution__decision",
 )
@@ -115,15 +109,23 @@ class LoadedJudgments:
     prompt_tags: dict[int, list[str]] = field(default_factory=dict)
 
 
-def _identical_ties(
-    campaigns: Sequence[Campaign], locale: str, tag: str, loaded: LoadedJudgments
-) -> list[RankedJudgment]:
-    """One tie per (prompt, two models, answer) where two models gave the same normalised answer, on the prompts
-    under the filters; `loaded` learns every prompt's locale and tags (the page's tabs, the report's slices)."""
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    prompt_id: int
+    model: str
+    digest: bytes  # of the normalised text: identity without holding every text in memory
+
+
+def _answers(
+    campaigns: Sequence[Campaign], loaded: LoadedJudgments, locale: str, tag: str
+) -> tuple[dict[int, _Answer], set[int]]:
+    """Every candidate of the campaigns by id, and the prompts under the filters; `loaded` learns each prompt's
+    campaign, locale and tags."""
     rows = (
         Candidate.objects.filter(prompt__campaign__in=list(campaigns))
-        .order_by("prompt_id", "id")
+        .order_by("id")
         .values_list(
+            "id",
             "prompt_id",
             "prompt__campaign_id",
             "prompt__locale__code",
@@ -133,17 +135,27 @@ def _identical_ties(
             "text",
         )
     )
-    models_by_answer: dict[tuple[int, str], set[str]] = {}
-    for prompt_id, campaign_id, code, prompt_tags, name, version, text in rows.iterator(chunk_size=2000):
+    answers, chosen = {}, set()
+    for candidate_id, prompt_id, campaign_id, code, prompt_tags, name, version, text in rows.iterator(chunk_size=2000):
         if prompt_id not in loaded.prompt_locale:
             loaded.prompt_locale[prompt_id], loaded.prompt_tags[prompt_id] = code, tag_labels(prompt_tags)
             loaded.prompt_campaign[prompt_id] = campaign_id
-        if (locale and code != locale) or not tag_matches(prompt_tags, tag):
-            continue
-        models_by_answer.setdefault((prompt_id, normalised_answer(text)), set()).add(model_key(name, version))
+            if (not locale or code == locale) and tag_matches(prompt_tags, tag):
+                chosen.add(prompt_id)
+        digest = hashlib.blake2b(normalised_answer(text).encode(), digest_size=16).digest()
+        answers[candidate_id] = _Answer(prompt_id, model_key(name, version), digest)
+    return answers, chosen
+
+
+def _identical_ties(answers: Iterable[_Answer], chosen: set[int]) -> list[RankedJudgment]:
+    """One tie per (prompt, two models, answer) where two models gave the same normalised answer."""
+    models_by_answer: dict[tuple[int, bytes], set[str]] = {}
+    for answer in answers:
+        if answer.prompt_id in chosen:
+            models_by_answer.setdefault((answer.prompt_id, answer.digest), set()).add(answer.model)
     return [
         RankedJudgment(prompt_id, a, b, "tie")
-        for (prompt_id, _), models in models_by_answer.items()
+        for (prompt_id, _), models in sorted(models_by_answer.items())
         for a, b in itertools.combinations(sorted(models), 2)
     ]
 
@@ -152,19 +164,20 @@ def judgments_load(
     *, campaigns: Sequence[Campaign], sources: Sequence[str], locale: str = "", tag: str = ""
 ) -> LoadedJudgments:
     """The campaigns' judgments from `sources` on prompts of `locale` with `tag` (empty: any), as rankings input,
-    plus one tie per identical answer (see the module docstring)."""
+    plus one tie per identical answer (see the module docstring). Two reads: the candidates, then the judgments."""
+    loaded = LoadedJudgments()
+    answers, chosen = _answers(campaigns, loaded, locale, tag)
     rows = (
         Judgment.objects.filter(comparison__campaign__in=list(campaigns), source__in=list(sources))
         .filter(comparison__gold_outcome="")
         .order_by("comparison_id", "id")
         .values_list(*_JUDGMENT_FIELDS)
     )
-    loaded = LoadedJudgments()
     discarded: set[int] = set()
-    kept: list[tuple] = []
-    for row in rows.iterator(chunk_size=2000):
-        comparison_id, _, row_locale, row_tags, *_, outcome, decision = row
-        if (locale and row_locale != locale) or not tag_matches(row_tags, tag):
+    counted: list[tuple[int, _Answer, _Answer, str]] = []
+    for comparison_id, candidate_a, candidate_b, outcome, decision in rows.iterator(chunk_size=2000):
+        a, b = answers.get(candidate_a), answers.get(candidate_b)
+        if a is None or b is None or a.prompt_id not in chosen:  # None: a pair filed under another campaign's prompt
             continue
         if outcome == Outcome.ESCALATE:
             if decision is None:
@@ -173,16 +186,15 @@ def judgments_load(
             if decision == EscalationResolution.Decision.DISCARD:
                 discarded.add(comparison_id)
                 continue
-        kept.append(row)
-    for comparison_id, prompt_id, _, _, name_a, version_a, text_a, name_b, version_b, text_b, outcome, decision in kept:
-        model_a, model_b = model_key(name_a, version_a), model_key(name_b, version_b)
-        if comparison_id in discarded or model_a == model_b:
-            continue
-        if normalised_answer(text_a) == normalised_answer(text_b):
-            continue  # counted once below, as the tie it is by construction
-        outcome = decision if outcome == Outcome.ESCALATE else outcome
-        loaded.judgments.append(RankedJudgment(prompt_id, model_a, model_b, outcome))
-    ties = _identical_ties(campaigns, locale, tag, loaded)
+            outcome = decision
+        if a.model != b.model and a.digest != b.digest:  # identical answers are counted once below
+            counted.append((comparison_id, a, b, outcome))
+    loaded.judgments = [
+        RankedJudgment(a.prompt_id, a.model, b.model, outcome)
+        for comparison_id, a, b, outcome in counted
+        if comparison_id not in discarded
+    ]
+    ties = _identical_ties(answers.values(), chosen)
     loaded.identical_ties = len(ties)
     loaded.judgments.extend(ties)
     loaded.locales = sorted(set(loaded.prompt_locale.values()))
