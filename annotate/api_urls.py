@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from annotate.api import exports, importing, judgment_imports, quality, reviewing, tokens
+from annotate.api import exports, importing, judgment_imports, protection, quality, reviewing, tokens
 
 urlpatterns = [
     path("campaigns/<slug:slug>/imports", importing.campaign_import, name="api_campaign_import"),
@@ -12,6 +12,7 @@ urlpatterns = [
         name="api_campaign_judgment_import",
     ),
     path("campaigns/<slug:slug>/quality", quality.campaign_quality, name="api_campaign_quality"),
+    path("campaigns/<slug:slug>/protect", protection.campaign_protect, name="api_campaign_protect"),
     path("campaigns/<slug:slug>/next", reviewing.next_assignment, name="api_next_assignment"),
     path("assignments/<id:assignment_id>/judgment", reviewing.assignment_judgment, name="api_assignment_judgment"),
     path("snapshots", exports.snapshots, name="api_snapshots"),

@@ -6,6 +6,11 @@ place of escalations. The checks run in a fixed order, so every excluded pair ha
     gold → duplicate → escalated → flagged reviewer / too few judgments → split tie vote → low agreement → both bad
 
 and what survives is either a preference (outcome a or b, for train/test) or a tie (for ties.jsonl).
+
+Two checks of the exporter stand around them (services/exporting.py): an evaluation campaign's pairs are left out
+first unless `include_evaluation` asks for them, and a protected prompt (annotate/protection.py) never reaches a
+training file: its preferences go to test whatever the split hash says, its ties (trained on by tie-aware losses) are
+left out last, as "protected prompt".
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ WEIGHT_MODES = ("agreement", "uniform")
 
 # Exclusion reasons, in the order the checks run; the values are what people read.
 REASONS = {
+    "evaluation": "evaluation campaign",
     "gold": "gold pair",
     "duplicate": "duplicate",
     "escalated": "escalated",
@@ -32,6 +38,7 @@ REASONS = {
     "split_tie_vote": "split tie vote",
     "low_agreement": "low agreement",
     "both_bad": "both bad",
+    "protected": "protected prompt (tie)",
 }
 # Vote totals are floats under reliability weighting: closer than this counts as a tie in the vote.
 VOTE_EPSILON = 1e-9
@@ -68,6 +75,16 @@ def _number(name: str, value: Any, kind: type) -> int | float:
         raise PolicyError(f"{name}: expected a share between 0 and 1, got {str(value)[:40]}…") from None
 
 
+def _flag(name: str, value: str) -> bool:
+    """A yes/no knob typed as text."""
+    word = value.strip().lower()
+    if word in ("true", "1", "on", "yes"):
+        return True
+    if word in ("false", "0", "off", "no", ""):
+        return False
+    raise PolicyError(f"{name}: expected true or false, got {value[:40]!r}")
+
+
 @dataclass(frozen=True)
 class ExportPolicy:
     """Every knob of an export. `min_judgments=None` means each campaign's overlap.
@@ -83,6 +100,8 @@ class ExportPolicy:
     test_share: float = 0.1
     seed: int = 0
     source: str = DEFAULT_FILTER  # whose judgments count (annotate/sources.py): AI judges only when asked for
+    # Evaluation campaigns' judgments are on-policy pairs a lead may train on; never their protected prompts.
+    include_evaluation: bool = False
 
     def __post_init__(self) -> None:
         if self.min_judgments is not None:
@@ -104,6 +123,8 @@ class ExportPolicy:
             raise PolicyError(f"seed: expected a whole number from 0 to 2^63-1, got {str(self.seed)[:40]}")
         if self.source not in SOURCE_FILTERS:
             raise PolicyError(f"source: expected one of {', '.join(SOURCE_FILTERS)}, got {self.source!r}")
+        if not isinstance(self.include_evaluation, bool):
+            raise PolicyError(f"include_evaluation: expected true or false, got {str(self.include_evaluation)[:40]!r}")
 
     @classmethod
     def from_dict(cls, data: Any) -> ExportPolicy:
@@ -123,6 +144,8 @@ class ExportPolicy:
                 data[name] = None
             elif name in data:
                 data[name] = _number(name, data[name], kind)
+        if isinstance(data.get("include_evaluation"), str):  # a form's checkbox or a command flag
+            data["include_evaluation"] = _flag("include_evaluation", data["include_evaluation"])
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:

@@ -81,6 +81,11 @@ class Campaign(models.Model):
         ACTIVE = "active"
         CLOSED = "closed"
 
+    class Purpose(models.TextChoices):
+        TRAINING = "training", "Training"
+        # Reviewers judge a trained model against a baseline; its pairs stay out of training exports by default.
+        EVALUATION = "evaluation", "Evaluation"
+
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     rubric = models.ForeignKey(Rubric, on_delete=models.PROTECT, related_name="campaigns")
@@ -89,6 +94,7 @@ class Campaign(models.Model):
     lease_minutes = models.PositiveIntegerField(default=30)
     gold_rate = models.FloatField(default=0.0, help_text="Share of assignments drawn from gold pairs (0–1)")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    purpose = models.CharField(max_length=12, choices=Purpose.choices, default=Purpose.TRAINING)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -118,6 +124,31 @@ class Prompt(models.Model):
     @property
     def is_conversation(self) -> bool:
         return bool(self.messages)
+
+
+class ProtectedPrompt(models.Model):
+    """A prompt no training split may hold, whatever campaign it appears in: known by the digest of its normalised
+    text (annotate/protection.py) and its locale code, so protection follows the prompt, not a row.
+
+    Where it came from is kept for audits: the campaign it was protected from, the run it evaluates (an id, as
+    annotate never depends on training), who and when.
+    """
+
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the normalised prompt text")
+    locale_code = models.CharField(max_length=35)
+    preview = models.CharField(max_length=200, blank=True, help_text="The start of the normalised text")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    run_id = models.PositiveIntegerField(null=True, blank=True, help_text="The training run it was protected for")
+    reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["digest", "locale_code"], name="unique_protected_prompt")]
+
+    def __str__(self) -> str:
+        return f"{self.locale_code}: {self.preview[:40]}"
 
 
 class Candidate(models.Model):

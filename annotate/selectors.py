@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from annotate.models import Campaign, DatasetSnapshot
+from annotate.models import Campaign, DatasetSnapshot, ProtectedPrompt
+from annotate.protection import prompt_value_digest
 
 
 def campaigns_for_reviewer(*, reviewer: AbstractBaseUser) -> QuerySet[Campaign]:
@@ -72,4 +74,45 @@ def prompt_rows(
             continue
         text = {"messages": prompt.messages} if prompt.messages else {"prompt": prompt.text}
         rows[prompt.external_id] = {"id": prompt.external_id, "locale": prompt.locale.code, **text, "tags": tags}
+    return list(rows.values())
+
+
+def protected_prompt_keys() -> set[tuple[str, str]]:
+    """(digest, locale code) of every protected prompt: what the exporter keeps out of training splits."""
+    return set(ProtectedPrompt.objects.values_list("digest", "locale_code"))
+
+
+def prompt_is_protected(*, prompt: str | list, locale: str) -> bool:
+    """Whether a prompt (a text or chat messages) in this locale is protected, under any spacing or case."""
+    return ProtectedPrompt.objects.filter(digest=prompt_value_digest(prompt), locale_code=locale).exists()
+
+
+def snapshot_split_rows(*, snapshot: DatasetSnapshot, split: str = "test") -> list[dict]:
+    """The prompts of a snapshot's `split` (test: never trained on) as they were exported, one per prompt and locale:
+    {"id", "campaign", "locale", "prompt" (a text or chat messages), "tags"}. Tied pairs count by their `meta.split`."""
+    rows: dict[tuple[str, str], dict] = {}
+    for name in ("train.jsonl", "test.jsonl", "ties.jsonl"):
+        try:
+            path = snapshot_file_path(snapshot=snapshot, name=name)
+        except FileNotFoundError:
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            meta = row.get("meta", {})
+            if meta.get("split", name.removesuffix(".jsonl")) != split or "prompt" not in row:
+                continue
+            digest = prompt_value_digest(row["prompt"])
+            locale = meta.get("locale", "")
+            rows.setdefault(
+                (digest, locale),
+                {
+                    "id": str(meta.get("prompt_id") or f"p-{digest[:12]}"),
+                    "campaign": meta.get("campaign", ""),
+                    "locale": locale,
+                    "prompt": row["prompt"],
+                    "tags": meta.get("tags") or {},
+                },
+            )
     return list(rows.values())

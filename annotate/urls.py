@@ -32,6 +32,7 @@ urlpatterns = [
     path("escalations/<id:judgment_id>/resolve", escalations.escalation_resolve, name="escalation_resolve"),
     path("quality/", dashboard.quality_index, name="quality_index"),
     path("quality/<slug:slug>/", dashboard.quality_campaign, name="quality_campaign"),
+    path("quality/<slug:slug>/protect", dashboard.campaign_protect, name="campaign_protect"),
     path("quality/<slug:slug>/reviewers/<id:reviewer_id>/", dashboard.quality_reviewer, name="quality_reviewer"),
     path(
         "quality/<slug:slug>/reviewers/<id:reviewer_id>/flag",

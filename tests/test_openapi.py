@@ -186,6 +186,7 @@ def _real_cases(demo: Demo, spare_token_prefix: str):
         "snapshot_id": demo.snapshot_id,
         "run_id": demo.run_id,
         "job_id": 1,
+        "evaluation_id": 1,
         "name": "manifest.json",
         "prefix": spare_token_prefix,
     }
@@ -194,11 +195,14 @@ def _real_cases(demo: Demo, spare_token_prefix: str):
         ("POST", "/api/v1/snapshots"): {"campaigns": [DEMO_CAMPAIGN], "policy": {"min_judgments": 1}},
         ("POST", "/api/v1/runs"): {"snapshot": demo.snapshot_id, "base_model": 1, "preset": "quick"},
     }
+    queries = {("GET", "/api/v1/leaderboard"): {"campaigns": DEMO_CAMPAIGN, "baseline": "atlas"}}
     for operation in LEAD_SCHEMA.get_all_operations():
         operation = operation.ok()
         path_parameters = {p.name: ids[p.name] for p in operation.path_parameters}
         key = (operation.method.upper(), operation.path)
         kwargs = {"body": bodies[key], "media_type": "application/json"} if key in bodies else {}
+        if key in queries:
+            kwargs["query"] = queries[key]
         if operation.path.endswith("/imports"):
             continue  # multipart: covered by the fuzzing and tests/annotate/test_importing.py
         yield operation.Case(path_parameters=path_parameters, **kwargs)
@@ -217,3 +221,4 @@ def test_real_objects_come_back_in_their_documented_shapes(demo):
     assert statuses[("GET", "/api/v1/runs/{run_id}")] == 200
     assert statuses[("POST", "/api/v1/snapshots")] == 201
     assert statuses[("DELETE", "/api/v1/tokens/{prefix}")] == 204
+    assert statuses[("GET", "/api/v1/leaderboard")] == 200

@@ -100,6 +100,7 @@ POLICY_SCHEMA = {
         "weight": {"type": "string", "enum": list(WEIGHT_MODES), "default": ExportPolicy.weight},
         "test_share": {"type": "number", "minimum": 0, "exclusiveMaximum": True, "maximum": 1},
         "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED, "default": ExportPolicy.seed},
+        "include_evaluation": {"type": "boolean", "default": ExportPolicy.include_evaluation},
     },
 }
 

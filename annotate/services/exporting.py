@@ -28,6 +28,8 @@ from django.utils import timezone
 from annotate.db import repeatable_read
 from annotate.export_policy import REASONS, ExportPolicy, PairDecision, content_key, judge_pair, split_of
 from annotate.models import Campaign, DatasetSnapshot
+from annotate.protection import prompt_digest
+from annotate.selectors import protected_prompt_keys
 from annotate.services.export_source import (
     Pair,
     active_flags,
@@ -61,6 +63,7 @@ class ExportCounts:
     reliability: dict[int, float] = field(default_factory=dict)
     conversational: bool = False
     per_source: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # pairs, judgments
+    protected_to_test: int = 0  # preferences of protected prompts the split hash put in train, written to test
 
     @property
     def exported(self) -> int:
@@ -91,6 +94,7 @@ class ExportCounts:
                 source: {"pairs": counts["pairs"], "judgments": counts["judgments"]}
                 for source, counts in sorted(self.per_source.items())
             },
+            "protected_to_test": self.protected_to_test,
         }
 
 
@@ -173,6 +177,11 @@ def _excluded_row(pair: Pair, reason: str, *, campaign_slug: str) -> dict[str, A
     }
 
 
+def _is_protected(pair: Pair, protected: set[tuple[str, str]]) -> bool:
+    digest = prompt_digest(pair.row["prompt__text"], pair.row["prompt__messages"])
+    return (digest, pair.row["prompt__locale__code"]) in protected
+
+
 def _min_judgments(campaign: Campaign, policy: ExportPolicy) -> int:
     return policy.min_judgments if policy.min_judgments is not None else max(campaign.overlap, 1)
 
@@ -193,6 +202,7 @@ def _run(
     sources = sources_for(policy.source)
     reliability = reviewer_reliability(campaign_ids, flags, sources) if policy.weighting == "reliability" else {}
     conversational = has_conversations(campaign_ids)
+    protected = protected_prompt_keys()  # one digest per protected prompt, whatever campaign protected it
     counts = ExportCounts(reliability=reliability, conversational=conversational)
     seen: set[bytes] = set()  # 16 bytes per pair: the one structure that grows with the data
     for pair in iter_pairs(campaign_ids, sources=sources):
@@ -205,7 +215,9 @@ def _run(
         if progress is not None:
             progress(counts.pairs)
         reason = None
-        if pair.row["gold_outcome"]:
+        if campaign.purpose == Campaign.Purpose.EVALUATION and not policy.include_evaluation:
+            reason = "evaluation"
+        elif pair.row["gold_outcome"]:
             reason = "gold"
         else:
             texts = sorted((pair.row["candidate_a__text"], pair.row["candidate_b__text"]))
@@ -224,6 +236,9 @@ def _run(
                 reliability=reliability,
             )
             reason = decision.reason
+        is_protected = reason is None and bool(protected) and _is_protected(pair, protected)
+        if is_protected and decision.outcome == "tie":
+            reason = "protected"  # ties.jsonl is trained on by tie-aware losses, and there is no test file of ties
         if reason is not None:
             counts.per_reason[reason] += 1
             counts.per_locale[locale]["excluded"] += 1
@@ -231,6 +246,9 @@ def _run(
                 sink.write("excluded.jsonl", _excluded_row(pair, reason, campaign_slug=campaign.slug))
             continue
         split = split_of(seed=policy.seed, locale=locale, prompt_key=pair.prompt_key, test_share=policy.test_share)
+        if is_protected and split == "train":
+            split = "test"
+            counts.protected_to_test += 1
         name = "ties" if decision.outcome == "tie" else split
         counts.per_split[name] += 1
         counts.per_locale[locale][name] += 1

@@ -10,6 +10,7 @@ import csv
 import math
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -24,6 +25,7 @@ from annotate.quality import shaping
 from annotate.quality.drilldown import flagged_reviewer_ids, pair_detail, recent_judgments_with_majority
 from annotate.quality.report import quality_report
 from annotate.quality.reviewers import MIN_SHARED_PAIRS
+from annotate.services.protection import campaign_prompts_protect
 from annotate.services.reviewer_flags import FlagInvalid, reviewer_flag, reviewer_unflag
 from annotate.sources import DEFAULT_FILTER, SOURCE_FILTERS, SourceFilterError, sources_for
 from annotate.spreadsheet import spreadsheet_safe
@@ -203,3 +205,13 @@ def quality_csv(request: HttpRequest, slug: str, table: str) -> HttpResponse:
     for row in rows:
         writer.writerow([_csv_value(row.get(column)) for column in columns])
     return response
+
+
+@lead_required
+@require_POST
+def campaign_protect(request: HttpRequest, slug: str) -> HttpResponse:
+    """Mark every prompt of the campaign protected: no later export trains on them, in any campaign."""
+    campaign = _campaign(slug)
+    added = campaign_prompts_protect(campaign=campaign, created_by=request.user)
+    messages.success(request, f"{added} prompts newly protected ({campaign.prompts.count()} in the campaign).")
+    return redirect("quality_campaign", slug=campaign.slug)

@@ -57,6 +57,11 @@ class SnapshotPolicyForm(forms.Form):
         initial=ExportPolicy.source,
         help_text="Whose judgments count: human (reviewers and imported annotators), ai (AI judges) or all",
     )
+    include_evaluation = forms.BooleanField(
+        required=False,
+        initial=ExportPolicy.include_evaluation,
+        help_text="Also export evaluation campaigns' judgments (on-policy pairs); protected prompts never reach train",
+    )
 
     def policy(self) -> ExportPolicy:
         data = {key: value for key, value in self.cleaned_data.items() if key != "campaigns"}

@@ -28,6 +28,11 @@ class Command(BaseCommand):
             default=ExportPolicy.source,
             help="Whose judgments count (AI: only asked)",
         )
+        parser.add_argument(
+            "--include-evaluation",
+            action="store_true",
+            help="Also export evaluation campaigns' judgments (protected prompts never reach train)",
+        )
 
     def handle(self, *args, campaign: list[str], out: Path | None, **options) -> None:
         found = {c.slug: c for c in Campaign.objects.filter(slug__in=campaign).select_related("rubric")}
@@ -43,6 +48,7 @@ class Command(BaseCommand):
                 test_share=options["test_share"],
                 seed=options["seed"],
                 source=options["source"],
+                include_evaluation=options["include_evaluation"],
             )
             snapshot = snapshot_create(campaigns=found.values(), policy=policy, created_by=None, out_dir=out)
         except (PolicyError, ExportError) as exc:
