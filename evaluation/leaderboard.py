@@ -9,6 +9,7 @@ every model, and the reason the ratings are shrunk.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -48,6 +49,7 @@ class ModelRow:
     ties: int = 0
     both_bad: int = 0
     judgments_to_separate: int | None = None
+    judgments_to_separate_next: int | None = None
 
     @property
     def label(self) -> str:
@@ -162,6 +164,25 @@ def _row(ranked: rankings.RankedModel, judgments: list[rankings.Judgment], basel
     )
 
 
+def _with_next_separation(rows: list[ModelRow], judgments: int) -> list[ModelRow]:
+    """Each model whose rating interval overlaps the next model's (one place down): about how many more judgments,
+    in all and spread like these, would separate them. The intervals come from every judgment of the fit, so they
+    shrink with the total."""
+    separated = []
+    for row, below in itertools.zip_longest(rows, rows[1:]):
+        needed = None
+        if below is not None and row.rating_ci[0] <= below.rating_ci[1]:
+            needed = rankings.judgments_to_separate(
+                estimate_a=row.rating,
+                interval_a=rankings.Interval(*row.rating_ci),
+                estimate_b=below.rating,
+                interval_b=rankings.Interval(*below.rating_ci),
+                judgments=judgments,
+            )
+        separated.append(replace(row, judgments_to_separate_next=needed))
+    return separated
+
+
 def leaderboard_get(
     *, campaigns: Sequence[Campaign], source: str = "human", baseline: str = "", locale: str = "", tag: str = ""
 ) -> Leaderboard:
@@ -203,6 +224,8 @@ def leaderboard_get(
         board.note = f"No ranking: {error}."
         return board
     board.note = " ".join(filter(None, [board.note, note]))
-    board.models = [_row(ranked, loaded.judgments, anchor) for ranked in ranking.models]
+    board.models = _with_next_separation(
+        [_row(ranked, loaded.judgments, anchor) for ranked in ranking.models], len(rated)
+    )
     board.matrix = _matrix(rated, [ranked.model for ranked in ranking.models])
     return board

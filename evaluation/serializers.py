@@ -57,6 +57,11 @@ class LeaderboardModelSerializer(serializers.Serializer):
     losses = serializers.IntegerField()
     ties = serializers.IntegerField()
     both_bad = serializers.IntegerField()
+    judgments_to_separate_next = serializers.IntegerField(
+        allow_null=True,
+        help_text="when the rating interval overlaps the next model's: about how many more judgments, in all, would"
+        " separate them",
+    )
     judgments_to_separate = serializers.IntegerField(
         allow_null=True, help_text="when the win-rate interval holds 0.5: about how many more would exclude it"
     )

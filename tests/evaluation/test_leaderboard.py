@@ -247,3 +247,29 @@ def test_an_empty_campaign_gives_an_empty_leaderboard_with_a_note(db, api_for, l
     body = api_for(lena).get("/api/v1/leaderboard?campaigns=empty").json()
 
     assert body["models"] == [] and body["note"] == "No judgments yet under these filters."
+
+
+def test_a_baseline_not_judged_under_the_filters_leaves_ratings_on_their_mean_and_says_so(db):
+    campaign = CampaignFactory()
+    judge(pair(campaign, "borealis@v1", "atlas@v1", locale="en-US"), "a")
+    judge(pair(campaign, "borealis@v1", "cirrus@v1", locale="ja-JP"), "a", "b")
+
+    board = leaderboard_get(campaigns=[campaign], baseline="atlas", locale="ja-JP")
+
+    assert "atlas@v1 has no judgment under these filters" in board.note
+    assert sum(row.rating for row in board.models) / 2 == pytest.approx(1000)
+    assert all(row.win_rate is None for row in board.models)
+
+
+def test_overlapping_neighbours_say_how_many_more_judgments_would_separate_them(db):
+    campaign = CampaignFactory()
+    for index, outcome in enumerate(["a", "b", "a", "tie", "a", "b", "a", "b"]):
+        judge(pair(campaign, "borealis@v1", "atlas@v1"), outcome)
+        judge(pair(campaign, "cirrus@v1", "atlas@v1"), "a" if index % 4 else "b")
+
+    board = leaderboard_get(campaigns=[campaign], baseline="atlas")
+
+    first, second, last = board.models
+    assert first.rating_ci[0] <= second.rating_ci[1]  # the two challengers overlap
+    assert first.judgments_to_separate_next > 0
+    assert last.judgments_to_separate_next is None  # nothing below the last
