@@ -6,6 +6,7 @@ restricted to one judge; position consistency comes from its judgments' `order_c
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.db.models import Count, Q
@@ -16,6 +17,11 @@ from annotate.quality_load import campaign_arrays
 from annotate.quality_metrics import OUTCOMES
 from annotate.services.ai_judgments import AiJudge
 from annotate.sources import AI, HUMAN_SOURCES
+
+
+def _finite(value: float) -> float | None:
+    """nan (no pair with a human majority, or kappa undefined) as None: JSON has no nan."""
+    return None if math.isnan(value) else float(value)
 
 
 def judge_rubric(*, campaign: Campaign) -> dict[str, Any]:
@@ -96,9 +102,9 @@ def ai_judge_agreement(*, campaign: Campaign, judge: AiJudge) -> dict[str, Any] 
         "position_consistency": 1 - counts["flips"] / both if both else None,
         "flips": counts["flips"],
         "with_majority": row["pairs"],
-        "accuracy": row["accuracy"],
-        "kappa": row["kappa"],
-        "tie_share": row["tie_share"],
+        "accuracy": _finite(row["accuracy"]),
+        "kappa": _finite(row["kappa"]),
+        "tie_share": _finite(row["tie_share"]),
         "labels": list(OUTCOMES[:4]),
         "confusion": row["confusion"],
     }
