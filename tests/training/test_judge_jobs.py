@@ -20,6 +20,7 @@ from tests.factories import (
     UserFactory,
 )
 from training.engine import judge as engine_judge
+from training.judge_serializers import JudgeJobDetailSerializer
 from training.models import JudgeJob
 from training.services import judge_jobs
 
@@ -238,6 +239,9 @@ def test_the_api_creates_lists_reads_and_cancels_a_job(campaign, tiny_base_model
     assert detail["counts"]["position_consistency"] == 0.75
     assert detail["agreement"]["judgments"] == 4  # no human judgments: no majority to compare with
     assert detail["agreement"]["with_majority"] == 0
+    documented = JudgeJobDetailSerializer(data=detail)  # the body has the documented shape, field for field
+    assert documented.is_valid(), documented.errors
+    assert set(detail) == set(documented.fields)
     assert api.post(f"/api/v1/judge-jobs/{job_id}/cancel").status_code == 409
 
 
