@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from training import api, generation_api
+from training import api, generation_api, judge_api
 
 urlpatterns = [
     path("runs", api.runs, name="api_runs"),
@@ -14,4 +14,7 @@ urlpatterns = [
     path("generation-jobs", generation_api.generation_jobs, name="api_generation_jobs"),
     path("generation-jobs/<id:job_id>", generation_api.generation_job_detail, name="api_generation_job"),
     path("generation-jobs/<id:job_id>/cancel", generation_api.generation_job_stop, name="api_generation_job_cancel"),
+    path("judge-jobs", judge_api.judge_jobs, name="api_judge_jobs"),
+    path("judge-jobs/<id:job_id>", judge_api.judge_job_detail, name="api_judge_job"),
+    path("judge-jobs/<id:job_id>/cancel", judge_api.judge_job_stop, name="api_judge_job_cancel"),
 ]

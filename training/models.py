@@ -200,3 +200,63 @@ class GenerationJob(models.Model):
         if self.status == self.Status.SUCCEEDED:
             return 100
         return int(100 * self.sequences_done / self.sequences_total) if self.sequences_total else 0
+
+
+class JudgeJob(models.Model):
+    """A pinned model judging a campaign's pairs in both orders; its verdicts are stored as AI judgments.
+
+    The model is pinned at creation like a generation job's (`pinned_model`); the judge's identity (model, version,
+    digest of the judge prompt) is fixed then too, so a job run again finds the pairs it already judged.
+    """
+
+    Status = JobStatus
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    pinned_model = models.JSONField(
+        default=dict, help_text="{kind, name, revision, model_dir, adapter_dir, base_model_id, run_id, chat}"
+    )
+    judge = models.JSONField(default=dict, help_text='The judge\'s identity: {"model", "version", "prompt_sha256"}')
+    campaign = models.ForeignKey("annotate.Campaign", on_delete=models.CASCADE, related_name="+")
+    limit = models.PositiveIntegerField(null=True, blank=True, help_text="Judge only the campaign's first N pairs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    pairs_done = models.PositiveIntegerField(default=0)
+    pairs_total = models.PositiveIntegerField(default=0)
+    judged = models.PositiveIntegerField(default=0, help_text="Pairs with a verdict in both orders, stored")
+    flips = models.PositiveIntegerField(default=0, help_text="Judged pairs whose verdict changed with the order")
+    unparseable = models.PositiveIntegerField(default=0, help_text="Pairs with an answer out of format: no judgment")
+    skipped = models.PositiveIntegerField(default=0, help_text="Pairs this judge had already judged")
+    cancel_requested = models.BooleanField(default=False)
+    result = models.JSONField(default=dict, blank=True, help_text="The first unparseable answers, as given")
+    error = models.TextField(blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    requested_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    celery_task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"judge job #{self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        return int(100 * self.pairs_done / self.pairs_total) if self.pairs_total else 0
+
+    @property
+    def position_consistency(self) -> float | None:
+        """1 − flips / judged: the share of judged pairs whose verdict did not change with the order."""
+        return 1 - self.flips / self.judged if self.judged else None
+
+    @property
+    def unparseable_share(self) -> float | None:
+        answered = self.judged + self.unparseable
+        return self.unparseable / answered if answered else None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from training import generation_views, views
+from training import generation_views, judge_views, views
 
 app_name = "training"
 urlpatterns = [
@@ -20,4 +20,8 @@ urlpatterns = [
     path("generation/<id:job_id>/", generation_views.generation_job, name="generation_job"),
     path("generation/<id:job_id>/progress", generation_views.generation_progress, name="generation_progress"),
     path("generation/<id:job_id>/cancel", generation_views.generation_cancel, name="generation_cancel"),
+    path("judge", judge_views.judge, name="judge"),
+    path("judge-jobs/<id:job_id>/", judge_views.judge_job, name="judge_job"),
+    path("judge-jobs/<id:job_id>/progress", judge_views.judge_progress, name="judge_progress"),
+    path("judge-jobs/<id:job_id>/cancel", judge_views.judge_cancel, name="judge_cancel"),
 ]

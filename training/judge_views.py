@@ -1,0 +1,81 @@
+"""Judge pages (leads only): start a judge job with recent jobs listed, a job's page and its self-polling card."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from annotate.models import Campaign
+from annotate.permissions import lead_required
+from training import generation_selectors, judge_selectors
+from training.judge_serializers import JudgeJobInput
+from training.services.judge_jobs import JudgeRejected, judge_job_cancel
+from training.views import STOP_POLLING
+
+
+def _form_context(values: dict, errors: dict) -> dict:
+    return {
+        "values": values,
+        "errors": errors,
+        "model_options": generation_selectors.model_options(),
+        "campaigns": Campaign.objects.order_by("slug"),
+        "jobs": list(judge_selectors.job_list()[:20]),
+    }
+
+
+@lead_required
+def judge(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        values = {"campaign": request.GET.get("campaign", "")[:100]}
+        return render(request, "training/judge.html", _form_context(values, {}))
+    fields = {key: value for key, value in request.POST.dict().items() if key in ("model", "campaign", "limit")}
+    if not fields.get("limit"):
+        fields.pop("limit", None)  # an empty box: every pair
+    given = JudgeJobInput(data=fields)
+    errors = {} if given.is_valid() else given.errors
+    if not errors:
+        try:
+            job = given.create_job(requested_by=request.user)
+        except JudgeRejected as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, f"Judge job #{job.id} queued.")
+            return redirect("training:judge_job", job_id=job.id)
+    return render(request, "training/judge.html", _form_context(request.POST.dict(), errors), status=400)
+
+
+@lead_required
+@require_GET
+def judge_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = judge_selectors.job_get(job_id=job_id)
+    agreement = judge_selectors.job_agreement(job=job)
+    rows = zip(agreement["labels"], agreement["confusion"], strict=True) if agreement else []
+    context = {"job": job, "agreement": agreement, "confusion": [{"label": k, "counts": c} for k, c in rows]}
+    return render(request, "training/judge_job.html", context)
+
+
+@lead_required
+@require_GET
+def judge_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The self-polling card; once the job has ended it answers 286 and reloads the page (agreement included)."""
+    job = judge_selectors.job_get(job_id=job_id)
+    response = render(request, "training/_judge_progress.html", {"job": job})
+    if not job.is_active and request.htmx:
+        response.status_code = STOP_POLLING
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@lead_required
+@require_POST
+def judge_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = judge_selectors.job_get(job_id=job_id)
+    try:
+        judge_job_cancel(job_id=job.id)
+    except JudgeRejected as exc:
+        messages.error(request, next(iter(exc.errors.values()))[0])
+    else:
+        messages.success(request, f"Judge job #{job.id}: cancellation requested.")
+    return redirect("training:judge_job", job_id=job.id)
