@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from annotate import export_difficulty
+from annotate.export_difficulty import KNOBS, KnobError
 from annotate.sources import DEFAULT_FILTER, SOURCE_FILTERS
 
 OUTCOMES = ("a", "b", "tie", "both_bad")
@@ -33,6 +35,8 @@ REASONS = {
     "split_tie_vote": "split tie vote",
     "low_agreement": "low agreement",
     "both_bad": "both bad",
+    # Difficulty and artifact knobs (export_difficulty.py): only pairs the checks above would export.
+    **export_difficulty.REASONS,
 }
 # Vote totals are floats under reliability weighting: closer than this counts as a tie in the vote.
 VOTE_EPSILON = 1e-9
@@ -84,6 +88,12 @@ class ExportPolicy:
     test_share: float = 0.1
     seed: int = 0
     source: str = DEFAULT_FILTER  # whose judgments count (annotate/sources.py): AI judges only when asked for
+    # Pair difficulty and artifacts: defaults, ranges and meaning in export_difficulty.KNOBS.
+    reference_model_digest: str = KNOBS["reference_model_digest"].default
+    margin_unit: str = KNOBS["margin_unit"].default
+    max_margin_nats: float | None = KNOBS["max_margin_nats"].default
+    longer_answer_cap: float | None = KNOBS["longer_answer_cap"].default
+    drop_near_duplicates: bool = KNOBS["drop_near_duplicates"].default
 
     def __post_init__(self) -> None:
         if self.min_judgments is not None:
@@ -105,6 +115,10 @@ class ExportPolicy:
             raise PolicyError(f"seed: expected a whole number from 0 to 2^63-1, got {str(self.seed)[:40]}")
         if self.source not in SOURCE_FILTERS:
             raise PolicyError(f"source: expected one of {', '.join(SOURCE_FILTERS)}, got {self.source!r}")
+        try:
+            export_difficulty.check_knobs(self)
+        except KnobError as exc:
+            raise PolicyError(str(exc)) from None
 
     @classmethod
     def from_dict(cls, data: Any) -> ExportPolicy:
@@ -124,6 +138,10 @@ class ExportPolicy:
                 data[name] = None
             elif name in data:
                 data[name] = _number(name, data[name], kind)
+        try:
+            data = export_difficulty.convert_knobs(data)
+        except KnobError as exc:
+            raise PolicyError(str(exc)) from None
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
