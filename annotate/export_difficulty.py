@@ -48,6 +48,17 @@ class Knob:
     maximum: float | None = None
     choices: tuple[str, ...] = ()
 
+    def json_schema(self) -> dict[str, Any]:
+        """The knob as an OpenAPI property (the API's request schema)."""
+        schema: dict[str, Any] = {"description": self.help, "default": self.default}
+        if self.choices:
+            return {**schema, "type": "string", "enum": list(self.choices)}
+        if self.minimum is not None:
+            return {**schema, "type": "number", "minimum": self.minimum, "maximum": self.maximum, "nullable": True}
+        if isinstance(self.default, bool):
+            return {**schema, "type": "boolean"}
+        return {**schema, "type": "string", "pattern": "^[0-9a-fA-F]{0,64}$"}
+
 
 KNOBS = {
     knob.name: knob
