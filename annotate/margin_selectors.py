@@ -27,14 +27,20 @@ class PairMargin:
         return self if outcome == "a" else PairMargin(sum=-self.sum, per_token=-self.per_token)
 
 
-def candidates_to_score(*, campaign_id: int, model_digest: str) -> QuerySet[Candidate]:
-    """The campaign's candidates that appear in a pair and have no log-prob under this digest yet, in id order."""
+def paired_candidates(*, campaign_id: int) -> QuerySet[Candidate]:
+    """The campaign's candidates that appear in at least one of its pairs, in id order."""
     in_pairs = Comparison.objects.filter(campaign_id=campaign_id)
-    paired = Candidate.objects.filter(prompt__campaign_id=campaign_id).filter(
-        id__in=in_pairs.values("candidate_a_id").union(in_pairs.values("candidate_b_id"))
+    return (
+        Candidate.objects.filter(prompt__campaign_id=campaign_id)
+        .filter(id__in=in_pairs.values("candidate_a_id").union(in_pairs.values("candidate_b_id")))
+        .order_by("id")
     )
+
+
+def candidates_to_score(*, campaign_id: int, model_digest: str) -> QuerySet[Candidate]:
+    """The campaign's paired candidates with no log-prob under this digest yet, in id order, with their prompts."""
     scored = CandidateLogProb.objects.filter(model_digest=model_digest).values("candidate_id")
-    return paired.exclude(id__in=scored).select_related("prompt").order_by("id")
+    return paired_candidates(campaign_id=campaign_id).exclude(id__in=scored).select_related("prompt")
 
 
 def reference_models() -> list[dict]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from training import api, generation_api
+from training import api, generation_api, margin_api
 
 urlpatterns = [
     path("runs", api.runs, name="api_runs"),
@@ -14,4 +14,7 @@ urlpatterns = [
     path("generation-jobs", generation_api.generation_jobs, name="api_generation_jobs"),
     path("generation-jobs/<id:job_id>", generation_api.generation_job_detail, name="api_generation_job"),
     path("generation-jobs/<id:job_id>/cancel", generation_api.generation_job_stop, name="api_generation_job_cancel"),
+    path("margin-jobs", margin_api.margin_jobs, name="api_margin_jobs"),
+    path("margin-jobs/<id:job_id>", margin_api.margin_job_detail, name="api_margin_job"),
+    path("margin-jobs/<id:job_id>/cancel", margin_api.margin_job_stop, name="api_margin_job_cancel"),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from training.services import generation, lifecycle
+from training.services import generation, lifecycle, margin_jobs
 
 
 # Never retried and acknowledged on receipt (acks_late off): a run is delivered at most once, and the claim in
@@ -18,10 +18,17 @@ def train_run(self, run_id: int) -> str | None:
 # went silent as lost.
 @shared_task(name="training.tasks.sweep_lost_runs", ignore_result=True)
 def sweep_lost_runs() -> int:
-    return lifecycle.runs_mark_lost() + generation.generation_jobs_mark_lost()
+    lost = lifecycle.runs_mark_lost() + generation.generation_jobs_mark_lost()
+    return lost + margin_jobs.margin_jobs_mark_lost()
 
 
 # Like train_run: at most once, never retried; the claim in generation_job_execute makes a duplicate do nothing.
 @shared_task(bind=True, name="training.tasks.generate_candidates", acks_late=False, max_retries=0, ignore_result=True)
 def generate_candidates(self, job_id: int) -> str | None:
     return generation.generation_job_execute(job_id=job_id, worker=self.request.hostname or "")
+
+
+# Like generate_candidates: at most once, never retried; the claim in margin_job_execute makes a duplicate do nothing.
+@shared_task(bind=True, name="training.tasks.score_margins", acks_late=False, max_retries=0, ignore_result=True)
+def score_margins(self, job_id: int) -> str | None:
+    return margin_jobs.margin_job_execute(job_id=job_id, worker=self.request.hostname or "")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from training import generation_views, views
+from training import generation_views, margin_views, views
 
 app_name = "training"
 urlpatterns = [
@@ -20,4 +20,8 @@ urlpatterns = [
     path("generation/<id:job_id>/", generation_views.generation_job, name="generation_job"),
     path("generation/<id:job_id>/progress", generation_views.generation_progress, name="generation_progress"),
     path("generation/<id:job_id>/cancel", generation_views.generation_cancel, name="generation_cancel"),
+    path("margins", margin_views.margins, name="margins"),
+    path("margins/<id:job_id>/", margin_views.margin_job, name="margin_job"),
+    path("margins/<id:job_id>/progress", margin_views.margin_progress, name="margin_progress"),
+    path("margins/<id:job_id>/cancel", margin_views.margin_cancel, name="margin_cancel"),
 ]
