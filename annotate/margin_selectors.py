@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from annotate.models import Candidate, CandidateLogProb, Comparison
 
@@ -30,11 +30,8 @@ class PairMargin:
 def paired_candidates(*, campaign_id: int) -> QuerySet[Candidate]:
     """The campaign's candidates that appear in at least one of its pairs, in id order."""
     in_pairs = Comparison.objects.filter(campaign_id=campaign_id)
-    return (
-        Candidate.objects.filter(prompt__campaign_id=campaign_id)
-        .filter(id__in=in_pairs.values("candidate_a_id").union(in_pairs.values("candidate_b_id")))
-        .order_by("id")
-    )
+    either_side = Q(id__in=in_pairs.values("candidate_a_id")) | Q(id__in=in_pairs.values("candidate_b_id"))
+    return Candidate.objects.filter(either_side, prompt__campaign_id=campaign_id).order_by("id")
 
 
 def candidates_to_score(*, campaign_id: int, model_digest: str) -> QuerySet[Candidate]:
