@@ -315,3 +315,20 @@ def test_the_form_exports_with_the_knobs_and_the_snapshot_page_shows_them(client
     assert snapshot.manifest["counts"]["per_reason"]["too_easy"] == 2
     page = client.get(reverse("export_detail", args=[snapshot.id])).content.decode()
     assert "Difficulty and length" in page and "2 too easy" in page
+
+
+def test_the_command_takes_the_knobs_as_flags(campaign, length_pairs):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = StringIO()
+    call_command(
+        "export_snapshot", "--campaign", "helpful", "--longer-answer-cap", "0.5", "--drop-near-duplicates", stdout=out
+    )
+    snapshot = DatasetSnapshot.objects.get()
+    assert snapshot.policy["longer_answer_cap"] == 0.5 and snapshot.policy["drop_near_duplicates"] is True
+    assert "excluded, longer answer cap: 6" in out.getvalue() and "won by the longer answer: 50.0%" in out.getvalue()
+    with pytest.raises(CommandError, match="max_margin_nats: choose a reference_model_digest"):
+        call_command("export_snapshot", "--campaign", "helpful", "--max-margin-nats", "2")
