@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Max, Q, QuerySet
 
-from annotate.models import Candidate, CandidateLogProb, Comparison
+from annotate.models import Candidate, CandidateLogProb, Comparison, Prompt
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,11 @@ def candidates_to_score(*, campaign_id: int, model_digest: str) -> QuerySet[Cand
     """The campaign's paired candidates with no log-prob under this digest yet, in id order, with their prompts."""
     scored = CandidateLogProb.objects.filter(model_digest=model_digest).values("candidate_id")
     return paired_candidates(campaign_id=campaign_id).exclude(id__in=scored).select_related("prompt")
+
+
+def campaign_has_chat_prompts(*, campaign_id: int) -> bool:
+    """Whether any prompt of the campaign is a chat (scoring it needs a model with a chat template)."""
+    return Prompt.objects.filter(campaign_id=campaign_id, messages__isnull=False).exclude(messages=[]).exists()
 
 
 def reference_models() -> list[dict]:

@@ -112,6 +112,13 @@ def test_unknown_models_and_campaigns_are_refused_by_field(campaign, tiny_base_m
     assert not MarginJob.objects.exists()
 
 
+def test_a_model_without_a_chat_template_is_refused_for_chat_prompts(campaign, tiny_base_model, lena):
+    tiny_base_model.has_chat_template = False
+    tiny_base_model.save()
+    with pytest.raises(margin_jobs.MarginRejected, match="tiny has no chat template, and helpful has chat prompts"):
+        margin_jobs.margin_job_create(base_model_id=tiny_base_model.id, campaign_slug="helpful", requested_by=lena)
+
+
 def test_a_cancelled_running_job_stops_after_its_chunk_and_keeps_it(campaign, tiny_base_model, lena, monkeypatch):
     monkeypatch.setattr(margin_jobs, "CHUNK_SIZE", 2)
     job = margin_jobs.margin_job_create(base_model_id=tiny_base_model.id, campaign_slug="helpful", requested_by=lena)

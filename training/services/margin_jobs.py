@@ -19,7 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from annotate.margin_selectors import candidates_to_score, paired_candidates
+from annotate.margin_selectors import campaign_has_chat_prompts, candidates_to_score, paired_candidates
 from annotate.models import Campaign, Candidate
 from annotate.services.margin_logps import LogProbResult, candidate_logprobs_store
 from training.models import BaseModel, MarginJob
@@ -78,6 +78,8 @@ def margin_job_create(*, base_model_id: int, campaign_slug: str, requested_by: A
     campaign = Campaign.objects.filter(slug=campaign_slug).first()
     if campaign is None:
         errors["campaign"] = [f"no campaign {campaign_slug!r}"]
+    elif not errors and not base.has_chat_template and campaign_has_chat_prompts(campaign_id=campaign.id):
+        errors["base_model"] = [f"{base.name} has no chat template, and {campaign.slug} has chat prompts"]
     if errors:
         raise MarginRejected(errors)
     with transaction.atomic():
