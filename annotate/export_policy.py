@@ -5,7 +5,10 @@ place of escalations. The checks run in a fixed order, so every excluded pair ha
 
     gold → duplicate → escalated → flagged reviewer / too few judgments → split tie vote → low agreement → both bad
 
-and what survives is either a preference (outcome a or b, for train/test) or a tie (for ties.jsonl).
+and what survives is either a preference (outcome a or b, for train/test) or a tie (for ties.jsonl). The pair
+difficulty and artifact knobs (export_difficulty.py) then screen what survives:
+
+    near-duplicate answers → too easy for the reference model → longer-answer cap
 """
 
 from __future__ import annotations
