@@ -97,7 +97,8 @@ class DifficultyScreen:
             return "too_easy"
         if policy.longer_answer_cap is not None and longer:
             if self.cap_drops is None:
-                rank = cap_rank(seed=policy.seed, pair_key=content_key(pair.prompt_key, *texts))
+                # Content, not ids, and either order of the answers: the same pairs imported again rank the same.
+                rank = cap_rank(seed=policy.seed, pair_key=content_key(pair.prompt_key, *sorted(texts)))
                 self.cap_candidates.append((rank, pair.row["id"]))
             elif pair.row["id"] in self.cap_drops:
                 return "longer_answer_cap"
