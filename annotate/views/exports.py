@@ -77,7 +77,7 @@ class SnapshotPolicyForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         scored = [
-            (m["digest"], f"{m['name'] or m['digest'][:12]} ({m['answers']} answers scored)")
+            (m["digest"], f"{m['name'] or 'unnamed'} · {m['digest'][:12]} ({m['answers']} answers scored)")
             for m in reference_models()
         ]
         self.fields["reference_model_digest"].choices = [("", "none"), *scored]

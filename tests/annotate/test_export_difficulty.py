@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotate import selectors
@@ -318,10 +323,6 @@ def test_the_form_exports_with_the_knobs_and_the_snapshot_page_shows_them(client
 
 
 def test_the_command_takes_the_knobs_as_flags(campaign, length_pairs):
-    from io import StringIO
-
-    from django.core.management import call_command
-    from django.core.management.base import CommandError
 
     out = StringIO()
     call_command(
@@ -332,3 +333,21 @@ def test_the_command_takes_the_knobs_as_flags(campaign, length_pairs):
     assert "excluded, longer answer cap: 6" in out.getvalue() and "won by the longer answer: 50.0%" in out.getvalue()
     with pytest.raises(CommandError, match="max_margin_nats: choose a reference_model_digest"):
         call_command("export_snapshot", "--campaign", "helpful", "--max-margin-nats", "2")
+
+
+def test_reading_margins_costs_the_same_queries_for_more_pairs(campaign):
+
+    def queries(n: int) -> int:
+        for _ in range(n):
+            score(pair(campaign, "some answer", "another"), (-1.0, 2), (-3.0, 2))
+        policy = ExportPolicy(reference_model_digest=DIGEST, max_margin_nats=5.0, longer_answer_cap=0.9)
+        with CaptureQueriesContext(connection) as captured:
+            export_preview(campaigns=[campaign], policy=policy)
+        return len(captured)
+
+    assert queries(2) == queries(10)
+
+
+def test_the_form_lists_each_scored_model_by_name_and_digest(client_for, lena, campaign, margin_pairs):
+    page = client_for(lena).get(reverse("export_new")).content.decode()
+    assert f'<option value="{DIGEST}">tiny · {DIGEST[:12]} (8 answers scored)</option>' in page
