@@ -5,12 +5,15 @@ place of escalations. The checks run in a fixed order, so every excluded pair ha
 
     gold → duplicate → escalated → flagged reviewer / too few judgments → split tie vote → low agreement → both bad
 
-and what survives is either a preference (outcome a or b, for train/test) or a tie (for ties.jsonl).
+and what survives is either a preference (outcome a or b, for train/test) or a tie (for ties.jsonl). The pair
+difficulty and artifact knobs (export_difficulty.py) then screen what survives:
+
+    near-duplicate answers → too easy for the reference model → longer-answer cap
 
 Two checks of the exporter stand around them (services/exporting.py): an evaluation campaign's pairs are left out
 first unless `include_evaluation` asks for them, and a protected prompt (annotate/protection.py) never reaches a
 training file: its preferences go to test whatever the split hash says, its ties (trained on by tie-aware losses) are
-left out last, as "protected prompt".
+left out as "protected prompt", before the difficulty knobs.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from annotate import export_difficulty
+from annotate.export_difficulty import KNOBS, KnobError
 from annotate.quality.codes import STRENGTHS
 from annotate.sources import DEFAULT_FILTER, SOURCE_FILTERS
 
@@ -39,6 +44,8 @@ REASONS = {
     "low_agreement": "low agreement",
     "both_bad": "both bad",
     "protected": "protected prompt (tie)",
+    # Difficulty and artifact knobs (export_difficulty.py): only pairs the checks above would export.
+    **export_difficulty.REASONS,
 }
 # Vote totals are floats under reliability weighting: closer than this counts as a tie in the vote.
 VOTE_EPSILON = 1e-9
@@ -102,6 +109,12 @@ class ExportPolicy:
     source: str = DEFAULT_FILTER  # whose judgments count (annotate/sources.py): AI judges only when asked for
     # Evaluation campaigns' judgments are on-policy pairs a lead may train on; never their protected prompts.
     include_evaluation: bool = False
+    # Pair difficulty and artifacts: defaults, ranges and meaning in export_difficulty.KNOBS.
+    reference_model_digest: str = KNOBS["reference_model_digest"].default
+    margin_unit: str = KNOBS["margin_unit"].default
+    max_margin_nats: float | None = KNOBS["max_margin_nats"].default
+    longer_answer_cap: float | None = KNOBS["longer_answer_cap"].default
+    drop_near_duplicates: bool = KNOBS["drop_near_duplicates"].default
 
     def __post_init__(self) -> None:
         if self.min_judgments is not None:
@@ -125,6 +138,10 @@ class ExportPolicy:
             raise PolicyError(f"source: expected one of {', '.join(SOURCE_FILTERS)}, got {self.source!r}")
         if not isinstance(self.include_evaluation, bool):
             raise PolicyError(f"include_evaluation: expected true or false, got {str(self.include_evaluation)[:40]!r}")
+        try:
+            export_difficulty.check_knobs(self)
+        except KnobError as exc:
+            raise PolicyError(str(exc)) from None
 
     @classmethod
     def from_dict(cls, data: Any) -> ExportPolicy:
@@ -146,6 +163,10 @@ class ExportPolicy:
                 data[name] = _number(name, data[name], kind)
         if isinstance(data.get("include_evaluation"), str):  # a form's checkbox or a command flag
             data["include_evaluation"] = _flag("include_evaluation", data["include_evaluation"])
+        try:
+            data = export_difficulty.convert_knobs(data)
+        except KnobError as exc:
+            raise PolicyError(str(exc)) from None
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:

@@ -409,3 +409,35 @@ class ExportJob(models.Model):
     @property
     def done(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class CandidateLogProb(models.Model):
+    """One answer's log-prob given its prompt under a reference (base) model, written by the training side's margin
+    job through `annotate.services.margin_logps`.
+
+    A candidate belongs to one prompt, so this is the per-pair cache: a pair's implicit reference margin is
+    logp(majority's answer) − logp(other answer) summed over tokens, and per token the difference of the two answers'
+    per-token means (`logprob_sum / tokens`), which does not grow with length. `model_digest` is the SHA-256 of the
+    model folder's files (training.engine.digest), so a changed model never reuses these values.
+    """
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="logprobs")
+    model_digest = models.CharField(max_length=64)
+    model_name = models.CharField(max_length=200, blank=True)
+    logprob_sum = models.FloatField(help_text="Summed log-prob of the answer's tokens given the prompt (nats)")
+    tokens = models.PositiveIntegerField(help_text="Answer tokens scored (with the end token)")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["candidate", "model_digest"], name="unique_candidate_logprob"),
+        ]
+        indexes = [models.Index(fields=["model_digest", "candidate"], name="logprob_digest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.candidate_id} under {self.model_digest[:12]}"
+
+    @property
+    def logprob_per_token(self) -> float:
+        return self.logprob_sum / self.tokens if self.tokens else 0.0

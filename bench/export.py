@@ -2,6 +2,10 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/verdict_bench_export .venv/bin/python bench/export.py
 
+With --difficulty, a third child exports with every pair difficulty knob on (reference margins from synthetic
+cached log-probs, filled once; too-easy threshold, near-duplicate drop and a longer-answer cap, which makes the
+export decide every pair twice), beside the plain one.
+
 Creates the database if needed, migrates it, and fills campaign "export-bench" once (default 1M judgments: 333,334
 pairs × 3 reviewers, with 2% gold pairs, 1% escalations (half resolved), 1% duplicate pairs and one flagged reviewer);
 later runs reuse it. Each measurement runs in a fresh child process, so its peak RSS is its own.
@@ -148,6 +152,27 @@ def fill(judgments: int, n_reviewers: int, seed: int) -> None:
         print(f"  filled {first + size:,} / {pairs:,} pairs", flush=True)
 
 
+DIGEST = "be" * 32
+DIFFICULTY = {"reference_model_digest": DIGEST, "max_margin_nats": 1.0, "longer_answer_cap": 0.5}
+
+
+def fill_logprobs(seed: int) -> None:
+    """Synthetic log-probs under DIGEST for every candidate of the campaign (once): what a margin job would store."""
+    from annotate.models import Candidate, CandidateLogProb
+    from annotate.services.margin_logps import LogProbResult, candidate_logprobs_store
+
+    if CandidateLogProb.objects.filter(model_digest=DIGEST).exists():
+        return
+    rng = np.random.default_rng(seed)
+    ids = list(Candidate.objects.filter(prompt__campaign__slug=SLUG).values_list("id", flat=True))
+    for first in range(0, len(ids), BATCH):
+        chunk = ids[first : first + BATCH]
+        tokens = rng.integers(20, 200, size=len(chunk))
+        logps = -tokens * rng.uniform(0.5, 3.0, size=len(chunk))
+        results = [LogProbResult(c, float(lp), int(t)) for c, lp, t in zip(chunk, logps, tokens, strict=True)]
+        candidate_logprobs_store(model_digest=DIGEST, model_name="bench", results=results)
+
+
 def peak_rss_kb() -> int:
     """This process's own peak RSS: VmHWM (Linux's ru_maxrss keeps the parent's peak across exec, VmHWM does not)."""
     try:
@@ -171,8 +196,10 @@ def measure(mode: str, weighting: str) -> None:
     campaign = Campaign.objects.select_related("rubric").get(slug=SLUG)
     baseline = peak_rss_kb()
     start = time.perf_counter()
-    if mode == "streaming":
-        snapshot = snapshot_create(campaigns=[campaign], policy=ExportPolicy(weighting=weighting), created_by=None)
+    if mode in ("streaming", "difficulty"):
+        knobs = DIFFICULTY if mode == "difficulty" else {}
+        policy = ExportPolicy(weighting=weighting, **knobs)
+        snapshot = snapshot_create(campaigns=[campaign], policy=policy, created_by=None)
         pairs = snapshot.manifest["counts"]["pairs"]
         extra = {"exported": snapshot.manifest["counts"]["exported"], "path": snapshot.path}
     elif mode == "preview":
@@ -215,7 +242,8 @@ def main() -> None:
     parser.add_argument("--weighting", default="majority", choices=["majority", "reliability"])
     parser.add_argument("--no-peer", action="store_true", help="skip the load-everything peer")
     parser.add_argument("--preview", action="store_true", help="also time the page's live preview (no files)")
-    parser.add_argument("--child", choices=["streaming", "preview", "peer"], help=argparse.SUPPRESS)
+    parser.add_argument("--difficulty", action="store_true", help="also export with every difficulty knob on")
+    parser.add_argument("--child", choices=["streaming", "preview", "peer", "difficulty"], help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
         measure(options.child, options.weighting)
@@ -243,6 +271,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="export-bench-") as data_dir:
         results = [("streaming export (snapshot_create)", run_child("streaming", options.weighting, data_dir))]
+        if options.difficulty:
+            fill_logprobs(seed=1)
+            connection.close()
+            results.append(("with every difficulty knob", run_child("difficulty", options.weighting, data_dir)))
         if options.preview:
             results.append(
                 ("live preview (export_preview, no files)", run_child("preview", options.weighting, data_dir))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from training import api, generation_api, judge_api
+from training import api, generation_api, judge_api, margin_api
 
 urlpatterns = [
     path("runs", api.runs, name="api_runs"),
@@ -17,4 +17,7 @@ urlpatterns = [
     path("judge-jobs", judge_api.judge_jobs, name="api_judge_jobs"),
     path("judge-jobs/<id:job_id>", judge_api.judge_job_detail, name="api_judge_job"),
     path("judge-jobs/<id:job_id>/cancel", judge_api.judge_job_stop, name="api_judge_job_cancel"),
+    path("margin-jobs", margin_api.margin_jobs, name="api_margin_jobs"),
+    path("margin-jobs/<id:job_id>", margin_api.margin_job_detail, name="api_margin_job"),
+    path("margin-jobs/<id:job_id>/cancel", margin_api.margin_job_stop, name="api_margin_job_cancel"),
 ]

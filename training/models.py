@@ -260,3 +260,47 @@ class JudgeJob(models.Model):
     def unparseable_share(self) -> float | None:
         answered = self.judged + self.unparseable
         return self.unparseable / answered if answered else None
+
+
+class MarginJob(models.Model):
+    """The "Score pair difficulty" job: each answer of a campaign's pairs scored under a registered base model (its summed
+    log-prob given the prompt), stored in annotate's per-candidate cache for the export's margin knobs.
+
+    Only answers not yet scored under the model's digest are scored; results are written in batches as they come,
+    so a cancelled or failed job keeps what it had scored, and running it again finishes the rest.
+    """
+
+    Status = JobStatus
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    base_model = models.ForeignKey(BaseModel, on_delete=models.PROTECT, related_name="margin_jobs")
+    campaign = models.ForeignKey("annotate.Campaign", on_delete=models.CASCADE, related_name="margin_jobs")
+    model_digest = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the model's files, when run")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    answers_total = models.PositiveIntegerField(default=0, help_text="Answers to score (the rest were cached)")
+    answers_done = models.PositiveIntegerField(default=0)
+    answers_cached = models.PositiveIntegerField(default=0, help_text="Answers already scored under the digest")
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    requested_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    celery_task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"margin job #{self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        return int(100 * self.answers_done / self.answers_total) if self.answers_total else 0

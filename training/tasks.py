@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from training.services import generation, judge_jobs, lifecycle
+from training.services import generation, judge_jobs, lifecycle, margin_jobs
 
 
 # Never retried and acknowledged on receipt (acks_late off): a run is delivered at most once, and the claim in
@@ -18,7 +18,8 @@ def train_run(self, run_id: int) -> str | None:
 # went silent as lost.
 @shared_task(name="training.tasks.sweep_lost_runs", ignore_result=True)
 def sweep_lost_runs() -> int:
-    return lifecycle.runs_mark_lost() + generation.generation_jobs_mark_lost() + judge_jobs.judge_jobs_mark_lost()
+    lost = lifecycle.runs_mark_lost() + generation.generation_jobs_mark_lost()
+    return lost + judge_jobs.judge_jobs_mark_lost() + margin_jobs.margin_jobs_mark_lost()
 
 
 # Like train_run: at most once, never retried; the claim in generation_job_execute makes a duplicate do nothing.
@@ -31,3 +32,9 @@ def generate_candidates(self, job_id: int) -> str | None:
 @shared_task(bind=True, name="training.tasks.judge_pairs", acks_late=False, max_retries=0, ignore_result=True)
 def judge_pairs(self, job_id: int) -> str | None:
     return judge_jobs.judge_job_execute(job_id=job_id, worker=self.request.hostname or "")
+
+
+# Like generate_candidates: at most once, never retried; the claim in margin_job_execute makes a duplicate do nothing.
+@shared_task(bind=True, name="training.tasks.score_margins", acks_late=False, max_retries=0, ignore_result=True)
+def score_margins(self, job_id: int) -> str | None:
+    return margin_jobs.margin_job_execute(job_id=job_id, worker=self.request.hostname or "")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from training import generation_views, judge_views, views
+from training import generation_views, judge_views, margin_views, views
 
 app_name = "training"
 urlpatterns = [
@@ -24,4 +24,8 @@ urlpatterns = [
     path("judge-jobs/<id:job_id>/", judge_views.judge_job, name="judge_job"),
     path("judge-jobs/<id:job_id>/progress", judge_views.judge_progress, name="judge_progress"),
     path("judge-jobs/<id:job_id>/cancel", judge_views.judge_cancel, name="judge_cancel"),
+    path("margins", margin_views.margins, name="margins"),
+    path("margins/<id:job_id>/", margin_views.margin_job, name="margin_job"),
+    path("margins/<id:job_id>/progress", margin_views.margin_progress, name="margin_progress"),
+    path("margins/<id:job_id>/cancel", margin_views.margin_cancel, name="margin_cancel"),
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from annotate.export_difficulty import KNOBS
 from annotate.export_policy import MAX_MIN_JUDGMENTS, MAX_SEED, WEIGHT_MODES, WEIGHTINGS, ExportPolicy, PolicyError
 from annotate.models import ExportJob, Strength
 from annotate.services.importing import PAIRING_MODES
@@ -101,6 +102,7 @@ POLICY_SCHEMA = {
         "test_share": {"type": "number", "minimum": 0, "exclusiveMaximum": True, "maximum": 1},
         "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED, "default": ExportPolicy.seed},
         "include_evaluation": {"type": "boolean", "default": ExportPolicy.include_evaluation},
+        **{name: knob.json_schema() for name, knob in KNOBS.items()},
     },
 }
 

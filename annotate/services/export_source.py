@@ -30,6 +30,8 @@ _COMPARISON_FIELDS = (
     "prompt__messages",
     "prompt__tags",
     "prompt__locale__code",
+    "candidate_a_id",
+    "candidate_b_id",
     "candidate_a__text",
     "candidate_a__model_name",
     "candidate_a__model_version",

@@ -30,6 +30,7 @@ from annotate.export_policy import REASONS, ExportPolicy, PairDecision, content_
 from annotate.models import Campaign, DatasetSnapshot
 from annotate.protection import prompt_digest
 from annotate.selectors import protected_prompt_keys
+from annotate.services.export_difficulty import DifficultyScreen, with_margins
 from annotate.services.export_source import (
     Pair,
     active_flags,
@@ -64,6 +65,7 @@ class ExportCounts:
     conversational: bool = False
     per_source: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # pairs, judgments
     protected_to_test: int = 0  # preferences of protected prompts the split hash put in train, written to test
+    difficulty: DifficultyScreen | None = None
 
     @property
     def exported(self) -> int:
@@ -95,6 +97,7 @@ class ExportCounts:
                 for source, counts in sorted(self.per_source.items())
             },
             "protected_to_test": self.protected_to_test,
+            "difficulty": self.difficulty.as_dict() if self.difficulty else None,
         }
 
 
@@ -191,10 +194,12 @@ def _run(
     policy: ExportPolicy,
     sink: _FileSink | None,
     progress: Callable[[int], None] | None = None,
+    cap_drops: set[int] | None = None,
 ) -> ExportCounts:
     """Decide every pair of the campaigns and hand each row to the sink (None: count only); returns the counts.
 
     `progress`, if given, is called with the number of pairs read so far after each pair (it throttles itself).
+    `cap_drops` are the pairs the longer-answer cap drops (see `_decide`).
     """
     by_id = {campaign.id: campaign for campaign in campaigns}
     campaign_ids = sorted(by_id)
@@ -203,9 +208,10 @@ def _run(
     reliability = reviewer_reliability(campaign_ids, flags, sources) if policy.weighting == "reliability" else {}
     conversational = has_conversations(campaign_ids)
     protected = protected_prompt_keys()  # one digest per protected prompt, whatever campaign protected it
-    counts = ExportCounts(reliability=reliability, conversational=conversational)
+    screen = DifficultyScreen(policy, cap_drops)
+    counts = ExportCounts(reliability=reliability, conversational=conversational, difficulty=screen)
     seen: set[bytes] = set()  # 16 bytes per pair: the one structure that grows with the data
-    for pair in iter_pairs(campaign_ids, sources=sources):
+    for pair, margin in with_margins(iter_pairs(campaign_ids, sources=sources), policy.reference_model_digest):
         campaign = by_id[pair.row["campaign_id"]]
         locale = pair.row["prompt__locale__code"]
         counts.pairs += 1
@@ -239,6 +245,8 @@ def _run(
         is_protected = reason is None and bool(protected) and _is_protected(pair, protected)
         if is_protected and decision.outcome == "tie":
             reason = "protected"  # ties.jsonl is trained on by tie-aware losses, and there is no test file of ties
+        if reason is None:
+            reason = screen.screen(pair, decision, margin)
         if reason is not None:
             counts.per_reason[reason] += 1
             counts.per_locale[locale]["excluded"] += 1
@@ -255,8 +263,22 @@ def _run(
         counts.agreement_sum += decision.agreement
         if sink is not None:
             row = _exported_row(pair, decision, campaign_slug=campaign.slug, split=split, conversational=conversational)
+            row["meta"].update(screen.row_meta(pair, decision, margin))
             sink.write(f"{name}.jsonl", row)
     return counts
+
+
+def _decide(
+    campaigns: Sequence[Campaign],
+    policy: ExportPolicy,
+    sink: _FileSink | None,
+    progress: Callable[[int], None] | None = None,
+) -> ExportCounts:
+    """`_run`, after a counting pass that chooses what the longer-answer cap drops when the policy has a cap."""
+    cap_drops = None
+    if policy.longer_answer_cap is not None:
+        cap_drops = _run(campaigns, policy, None).difficulty.choose_cap_drops()
+    return _run(campaigns, policy, sink, progress, cap_drops)
 
 
 def _ordered(campaigns: Iterable[Campaign]) -> list[Campaign]:
@@ -270,7 +292,7 @@ def export_preview(*, campaigns: Iterable[Campaign], policy: ExportPolicy) -> di
     """The counts an export with this policy would have, without writing anything."""
     campaigns = _ordered(campaigns)
     with repeatable_read():
-        counts = _run(campaigns, policy, None)
+        counts = _decide(campaigns, policy, None)
     return counts.as_dict()
 
 
@@ -391,7 +413,7 @@ def snapshot_create(
         sink = _FileSink(building)
         try:
             with repeatable_read():
-                counts = _run(campaigns, policy, sink, progress)
+                counts = _decide(campaigns, policy, sink, progress)
         finally:
             files = sink.close()
         manifest = _manifest(campaigns, policy, counts, files)

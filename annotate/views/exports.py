@@ -13,7 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from annotate import selectors
+from annotate.export_difficulty import KNOBS, MARGIN_UNITS
 from annotate.export_policy import REASONS, WEIGHT_MODES, WEIGHTINGS, ExportPolicy, PolicyError
+from annotate.margin_selectors import reference_models
 from annotate.models import Campaign, DatasetSnapshot, ExportJob
 from annotate.permissions import lead_required
 from annotate.services.export_jobs import export_job_create, export_job_progress
@@ -27,6 +29,14 @@ PREVIEW_ROWS = 3
 class CampaignChoices(ModelIdsField):
     def label_from_instance(self, obj: Campaign) -> str:
         return f"{obj.name} ({obj.slug}, rubric {obj.rubric.slug} v{obj.rubric.version})"
+
+
+def _knob(name: str, field_class: type[forms.Field], **extra) -> forms.Field:
+    """A form field for a difficulty knob, its default and help from the one table (export_difficulty.KNOBS)."""
+    knob = KNOBS[name]
+    if knob.minimum is not None:
+        extra |= {"min_value": knob.minimum, "max_value": knob.maximum}
+    return field_class(required=False, initial=knob.default, help_text=knob.help, **extra)
 
 
 class SnapshotPolicyForm(forms.Form):
@@ -62,10 +72,25 @@ class SnapshotPolicyForm(forms.Form):
         initial=ExportPolicy.include_evaluation,
         help_text="Also export evaluation campaigns' judgments (on-policy pairs); protected prompts never reach train",
     )
+    # Pair difficulty and artifacts (annotate/export_difficulty.py); the agreement floor is min_agreement above.
+    reference_model_digest = _knob("reference_model_digest", forms.ChoiceField, choices=[("", "none")])
+    margin_unit = _knob("margin_unit", forms.ChoiceField, choices=[(unit, unit) for unit in MARGIN_UNITS])
+    max_margin_nats = _knob("max_margin_nats", forms.FloatField)
+    longer_answer_cap = _knob("longer_answer_cap", forms.FloatField)
+    drop_near_duplicates = _knob("drop_near_duplicates", forms.BooleanField)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        scored = [
+            (m["digest"], f"{m['name'] or 'unnamed'} · {m['digest'][:12]} ({m['answers']} answers scored)")
+            for m in reference_models()
+        ]
+        self.fields["reference_model_digest"].choices = [("", "none"), *scored]
 
     def policy(self) -> ExportPolicy:
         data = {key: value for key, value in self.cleaned_data.items() if key != "campaigns"}
         data["source"] = data.get("source") or ExportPolicy.source
+        data["margin_unit"] = data.get("margin_unit") or ExportPolicy.margin_unit
         return ExportPolicy.from_dict(data)
 
 
@@ -136,7 +161,7 @@ def export_preview_counts(request: HttpRequest) -> HttpResponse:
         counts = export_preview(campaigns=form.cleaned_data["campaigns"], policy=policy)
     # htmx swaps 2xx answers only: the fragment with the form's messages comes back as 200 to it, 400 to others.
     status = 400 if form.errors and not request.htmx else 200
-    context = {"form": form, "counts": counts, **_reason_rows(counts)}
+    context = {"form": form, "counts": counts, **_reason_rows(counts), **_difficulty_charts(counts)}
     return render(request, "annotate/exports/_preview.html", context, status=status)
 
 
@@ -144,6 +169,28 @@ def _reason_rows(counts: dict | None) -> dict:
     """(key, label, count) per exclusion reason, in the order the policy checks them."""
     per_reason = (counts or {}).get("per_reason", {})
     return {"reason_rows": [(key, REASONS.get(key, key), count) for key, count in per_reason.items()]}
+
+
+def _bars(histogram: dict | None) -> list[tuple[str, int, int]]:
+    """(label, count, percent of the tallest bin) per bin of a histogram from the counts."""
+    if not histogram:
+        return []
+    tallest = max(histogram["counts"]) or 1
+    return [
+        (label, n, round(100 * n / tallest)) for label, n in zip(histogram["labels"], histogram["counts"], strict=True)
+    ]
+
+
+def _difficulty_charts(counts: dict | None) -> dict:
+    """The margin and length-difference histograms of the pairs the policy kept, before the difficulty knobs."""
+    difficulty = (counts or {}).get("difficulty") or {}
+    histograms = difficulty.get("histograms") or {}
+    unit = (difficulty.get("margins") or {}).get("unit", "")
+    return {
+        "margin_bars": _bars(histograms.get("margin")),
+        "margin_caption": f"Reference margin of the majority's answer (nats, {unit.replace('_', ' ')})",
+        "length_bars": _bars(histograms.get("length_difference")),
+    }
 
 
 def _snapshot_or_404(snapshot_id: int) -> DatasetSnapshot:
@@ -174,6 +221,7 @@ def export_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
         "manifest": manifest,
         "counts": counts,
         **_reason_rows(counts),
+        **_difficulty_charts(counts),
         "chart": chart,
         "files": sorted(manifest.get("files", {}).items()),
         "previews": [(name, _preview_rows(snapshot, name)) for name in ("train.jsonl", "test.jsonl", "ties.jsonl")],

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from annotate.export_difficulty import KNOBS
 from annotate.export_policy import WEIGHT_MODES, WEIGHTINGS, ExportPolicy, PolicyError
 from annotate.models import Campaign
 from annotate.services.exporting import ExportError, snapshot_create
@@ -33,6 +34,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Also export evaluation campaigns' judgments (protected prompts never reach train)",
         )
+        for name, knob in KNOBS.items():  # the difficulty knobs, from their one table
+            flag = "--" + name.replace("_", "-")
+            if isinstance(knob.default, bool):
+                parser.add_argument(flag, action="store_true", help=knob.help)
+            else:
+                parser.add_argument(flag, default=None, choices=knob.choices or None, help=knob.help)
 
     def handle(self, *args, campaign: list[str], out: Path | None, **options) -> None:
         found = {c.slug: c for c in Campaign.objects.filter(slug__in=campaign).select_related("rubric")}
@@ -40,15 +47,19 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(f"--campaign: no campaign named {', '.join(missing)}")
         try:
-            policy = ExportPolicy(
-                min_judgments=options["min_judgments"],
-                min_agreement=options["min_agreement"],
-                weighting=options["weighting"],
-                weight=options["weight"],
-                test_share=options["test_share"],
-                seed=options["seed"],
-                source=options["source"],
-                include_evaluation=options["include_evaluation"],
+            knobs = {name: options[name] for name in KNOBS if options[name] is not None}
+            policy = ExportPolicy.from_dict(
+                {
+                    "min_judgments": options["min_judgments"],
+                    "min_agreement": options["min_agreement"],
+                    "weighting": options["weighting"],
+                    "weight": options["weight"],
+                    "test_share": options["test_share"],
+                    "seed": options["seed"],
+                    "source": options["source"],
+                    "include_evaluation": options["include_evaluation"],
+                    **knobs,
+                }
             )
             snapshot = snapshot_create(campaigns=found.values(), policy=policy, created_by=None, out_dir=out)
         except (PolicyError, ExportError) as exc:
@@ -62,5 +73,8 @@ class Command(BaseCommand):
         for reason, count in counts["per_reason"].items():
             if count:
                 self.stdout.write(f"  excluded, {reason.replace('_', ' ')}: {count}")
+        longer = counts["difficulty"]["longer_answer_share"]["after"]
+        if longer is not None:
+            self.stdout.write(f"  won by the longer answer: {longer:.1%} of exported preferences")
         if out is not None:
             self.stdout.write(f"copied to {out}")
