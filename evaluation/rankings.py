@@ -31,6 +31,7 @@ import math
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from statistics import NormalDist
 
 import numpy as np
 from scipy.sparse.csgraph import connected_components
@@ -78,7 +79,7 @@ class Judgment:
 
 @dataclass(frozen=True)
 class Interval:
-    """A bootstrap percentile interval (95% unless asked otherwise)."""
+    """A confidence interval (95% unless asked otherwise): bootstrap percentiles, or Wilson's where those collapse."""
 
     low: float
     high: float
@@ -179,7 +180,9 @@ def win_rate(
 
     Only judgments of this pair count; both-bad ones are reported apart and stay out of the rate. The interval
     resamples the pair's prompts; a resample without any rated judgment (possible with very few prompts) is left
-    out of the percentiles.
+    out of the percentiles. When every rated judgment gave the same credit (4 losses of 4, say) every resample
+    does too and the percentiles collapse to a point, claiming certainty that few judgments cannot give; the Wilson
+    score interval of those judgments stands in then (0 of 4 → 0% to 49%).
     """
     if model == opponent:
         raise ValueError(f"opponent: {opponent!r} is the model itself")
@@ -201,6 +204,8 @@ def win_rate(
     low, high = _percentile_interval(
         _bootstrap(resampled_rate, data.n_prompts, resamples=resamples, seed=seed), confidence
     )
+    if np.all(mine == mine[0]):
+        low, high = wilson_interval(float(mine[0]), len(mine), confidence)
     return WinRate(
         model=model,
         opponent=opponent,
@@ -211,6 +216,18 @@ def win_rate(
         rate=float(mine.sum() / len(mine)),
         interval=Interval(float(low), float(high)),
     )
+
+
+def wilson_interval(rate: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson's score interval for a proportion `rate` observed over `n` trials (Wilson 1927):
+
+    (p + z²/2n ± z·sqrt(p(1−p)/n + z²/4n²)) / (1 + z²/n),   z the normal quantile of the confidence
+    """
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    centre = rate + z * z / (2 * n)
+    spread = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n))
+    scale = 1 + z * z / n
+    return max(0.0, (centre - spread) / scale), min(1.0, (centre + spread) / scale)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evaluation.rankings import Interval, Judgment, judgments_to_separate, win_rate, win_rate_matrix
+from evaluation.rankings import (
+    Interval,
+    Judgment,
+    judgments_to_separate,
+    wilson_interval,
+    win_rate,
+    win_rate_matrix,
+)
 
 
 def judgments_of(pairs: list[tuple[object, str, str, str]]) -> list[Judgment]:
@@ -133,3 +140,27 @@ def test_a_judgment_rejects_a_model_against_itself_and_unknown_outcomes():
         Judgment(1, "m", "m", "a")
     with pytest.raises(ValueError):
         Judgment(1, "m", "n", "left")
+
+
+def test_a_unanimous_result_gets_wilsons_interval_not_a_point():
+    # Four prompts, the model lost each: every bootstrap resample is 0%, which would claim certainty.
+    judgments = [Judgment(prompt_id=p, model_a="m", model_b="n", outcome="b") for p in range(4)]
+    result = win_rate(judgments, model="m", opponent="n")
+    assert result.rate == 0.0
+    # Wilson at p = 0: upper = z² / (n + z²) with z = 1.95996.
+    assert result.interval.low == 0.0
+    assert result.interval.high == pytest.approx(1.959964**2 / (4 + 1.959964**2), abs=1e-6)
+
+
+def test_wilsons_interval_matches_the_textbook_figures():
+    # Newcombe (1998), table I: 81 of 263 → 0.2553 to 0.3662; 15 of 148 → 0.0624 to 0.1605.
+    assert wilson_interval(81 / 263, 263) == pytest.approx((0.2553, 0.3662), abs=1e-4)
+    assert wilson_interval(15 / 148, 148) == pytest.approx((0.0624, 0.1605), abs=1e-4)
+
+
+@pytest.mark.parametrize(("successes", "n"), [(0, 1), (0, 4), (3, 7), (50, 50), (12, 400)])
+def test_wilsons_interval_equals_statsmodels(successes, n):
+    from statsmodels.stats.proportion import proportion_confint
+
+    expected = proportion_confint(successes, n, alpha=0.05, method="wilson")
+    assert wilson_interval(successes / n, n) == pytest.approx(expected, abs=1e-12)
