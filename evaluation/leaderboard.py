@@ -119,7 +119,11 @@ def _ranking(judgments: list[rankings.Judgment], baseline: str | None) -> tuple[
     try:
         return rankings.rank(judgments, baseline=baseline, resamples=RESAMPLES, seed=SEED), ""
     except rankings.RankingError as error:
-        note = f"{error}. Ratings here add {FALLBACK_PRIOR} pseudo-ties between every two models to stay finite."
+        names = ", ".join(model_label(key) for key in error.models)
+        note = (
+            f"Plain Bradley–Terry ratings do not exist here: {names} {error.problem}. These ratings add "
+            f"{FALLBACK_PRIOR} pseudo-ties between every two models to stay finite; more judgments will firm them up."
+        )
         return rankings.rank(judgments, baseline=baseline, prior=FALLBACK_PRIOR, resamples=RESAMPLES, seed=SEED), note
 
 

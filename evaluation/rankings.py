@@ -46,7 +46,16 @@ MAX_ITERATIONS = 100_000
 
 
 class RankingError(ValueError):
-    """The judgments cannot give the asked-for statistic (e.g. the maximum-likelihood scores do not exist)."""
+    """The judgments cannot give the asked-for statistic (e.g. the maximum-likelihood scores do not exist).
+
+    `problem` says what is wrong without naming models and `models` names them, so that a caller can write them its
+    own way (the leaderboard writes `name@version`).
+    """
+
+    def __init__(self, message: str, *, problem: str = "", models: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problem = problem or message
+        self.models = tuple(models)
 
 
 class Outcome(StrEnum):
@@ -270,16 +279,19 @@ def _check_identifiable(credit: np.ndarray, models: Sequence[str], *, ties_count
     gave = credit.sum(axis=0)
     nor_tied = " nor tied" if ties_count else ""
     if (got == 0).any():
-        names = ", ".join(m for m, g in zip(models, got, strict=True) if g == 0)
-        problem = f"never won{nor_tied}: {names}"
+        named = [m for m, g in zip(models, got, strict=True) if g == 0]
+        problem, names = f"never won{nor_tied}", ", ".join(named)
     elif (gave == 0).any():
-        names = ", ".join(m for m, g in zip(models, gave, strict=True) if g == 0)
-        problem = f"never lost{nor_tied}: {names}"
+        named = [m for m, g in zip(models, gave, strict=True) if g == 0]
+        problem, names = f"never lost{nor_tied}", ", ".join(named)
     else:
         groups = [[m for m, g in zip(models, group, strict=True) if g == label] for label in range(n_groups)]
-        problem = "groups that never met or where one won every comparison: " + " | ".join(", ".join(g) for g in groups)
+        named = [m for g in groups for m in g]
+        problem = "fall into groups that never met or where one won every comparison"
+        names = " | ".join(", ".join(g) for g in groups)
     remedy = "pass a prior > 0" if ties_count else "use bradley_terry"
-    raise RankingError(f"the maximum-likelihood scores do not exist, models {problem}; {remedy}")
+    message = f"the maximum-likelihood scores do not exist, models {problem}: {names}; {remedy}"
+    raise RankingError(message, problem=problem, models=named)
 
 
 def _with_prior(credit: np.ndarray, prior: float) -> np.ndarray:
