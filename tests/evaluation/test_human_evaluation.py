@@ -8,7 +8,7 @@ from evaluation.human_evaluation import human_evaluation_get, run_win_rates
 from evaluation.leaderboard import leaderboard_get
 from evaluation.selectors import run_evaluations
 from tests.evaluation.judged import evaluated_run, judge, pair
-from tests.factories import CampaignFactory, EscalationResolutionFactory, JudgmentFactory
+from tests.factories import CampaignFactory, EscalationResolutionFactory, JudgmentFactory, ReviewerFlagFactory
 
 
 @pytest.fixture
@@ -69,6 +69,26 @@ def test_ai_judgments_stay_out_of_the_human_evaluation(db):
     run = evaluated_run(campaign)
 
     assert human_evaluation_get(evaluation=run_evaluations(run_id=run.id)[0]).overall.rate is None
+
+
+def test_judgments_of_flagged_reviewers_stay_out_of_the_human_evaluation_and_its_agreement(
+    evaluation_campaign, client_for, lena
+):
+    run = evaluated_run(evaluation_campaign)
+    lost = evaluation_campaign.comparisons.get(prompt__locale__code="ja-JP", judgments__outcome="b")
+    ReviewerFlagFactory(
+        reviewer=lost.judgments.get(outcome="b").reviewer, campaign=evaluation_campaign, flagged_by=lena
+    )
+
+    result = human_evaluation_get(evaluation=run_evaluations(run_id=run.id)[0])
+    html = client_for(lena).get(f"/evaluation/runs/{run.id}/human-evaluation", HTTP_HX_REQUEST="true").content.decode()
+
+    overall = result.overall
+    assert (overall.wins, overall.losses, overall.ties, overall.both_bad) == (3, 0, 1, 1)
+    assert result.flagged_judgments == 1
+    assert result.agreement_percent == pytest.approx(1 / 2)  # the ja-JP pair has one counted judgment left
+    assert run_win_rates(run_ids=[run.id])[run.id].rate == pytest.approx(3.5 / 4)
+    assert "1 judgment of flagged reviewers left out" in html
 
 
 def test_the_runs_list_gets_each_runs_win_rate(evaluation_campaign):
@@ -155,7 +175,7 @@ def test_the_runs_list_reads_every_runs_win_rate_in_a_fixed_number_of_queries(
     second = evaluated_run(other_campaign, run_model="tuned@run-2")
     third = evaluated_run(CampaignFactory(), run_model="tuned@run-3")
 
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # evaluations, candidates, active flags, judgments
         rates = run_win_rates(run_ids=[first.id, second.id, third.id])
 
     assert rates[first.id].rate == pytest.approx(0.7)
