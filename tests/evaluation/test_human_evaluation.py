@@ -134,6 +134,20 @@ def test_a_run_never_evaluated_says_so(db, client_for, lena):
     html = client_for(lena).get(f"/evaluation/runs/{run.id}/human-evaluation").content.decode()
 
     assert "Not evaluated by reviewers yet." in html
+    assert f'href="/evaluation/runs/{run.id}/evaluate" id="evaluate-run-empty"' in html
+
+
+@pytest.mark.parametrize("status", ["queued", "running", "failed", "cancelled"])
+def test_a_run_that_has_not_succeeded_says_evaluation_opens_once_it_has(db, client_for, lena, status):
+    run = evaluated_run(CampaignFactory())
+    run.evaluations.all().delete()
+    run.status = status
+    run.save(update_fields=["status"])
+
+    html = client_for(lena).get(f"/evaluation/runs/{run.id}/human-evaluation").content.decode()
+
+    assert f"opens once the run has succeeded (it is {status})" in html
+    assert f"/evaluation/runs/{run.id}/evaluate" not in html
 
 
 def test_the_runs_list_asks_for_its_win_rates_in_one_request(evaluation_campaign, client_for, lena):
