@@ -218,7 +218,9 @@ def judgments_load(
 def run_evaluations(*, run_id: int) -> list[EvaluationCampaign]:
     """A run's evaluation campaigns, newest first."""
     return list(
-        EvaluationCampaign.objects.filter(run_id=run_id).select_related("campaign").order_by("-created_at", "-id")
+        EvaluationCampaign.objects.filter(run_id=run_id)
+        .select_related("campaign", "generation_job")
+        .order_by("-created_at", "-id")
     )
 
 

@@ -9,6 +9,7 @@ from evaluation.leaderboard import leaderboard_get
 from evaluation.selectors import run_evaluations
 from tests.evaluation.judged import evaluated_run, judge, pair
 from tests.factories import CampaignFactory, EscalationResolutionFactory, JudgmentFactory, ReviewerFlagFactory
+from training.models import GenerationJob
 
 
 @pytest.fixture
@@ -125,6 +126,26 @@ def test_the_human_evaluation_fragment_shows_the_figures_and_the_leaderboard_lin
     assert "Krippendorff" in html
     assert 'data-slice="ja-JP"' in html and 'data-slice="scenario=refund"' in html
     assert "/evaluation/leaderboard?campaigns=eval-run&amp;source=human&amp;baseline=base%40v1" in html
+
+
+def test_the_fragment_links_each_evaluation_and_its_generation_job_into_the_run_pages_lineage(
+    evaluation_campaign, client_for, lena
+):
+    run = evaluated_run(evaluation_campaign)
+    job = GenerationJob.objects.create(prompts_file="prompts.jsonl", target_slug="eval-run", status="succeeded")
+    evaluation = run.evaluations.get()
+    evaluation.generation_job = job
+    evaluation.save(update_fields=["generation_job"])
+    client = client_for(lena)
+
+    page = client.get(f"/training/runs/{run.id}/").content.decode()
+    html = client.get(f"/evaluation/runs/{run.id}/human-evaluation", HTTP_HX_REQUEST="true").content.decode()
+
+    assert '<li id="lineage-evaluations">' in page  # the placeholder the fragment replaces
+    swapped = html[html.index('<li id="lineage-evaluations" hx-swap-oob="true">') :]
+    assert f'href="/evaluation/campaigns/{evaluation.id}/">eval-run</a>' in swapped
+    assert f'href="/training/generation/{job.id}/">#{job.id}</a>, succeeded' in swapped
+    assert f'href="/training/generation/{job.id}/">#{job.id}</a> (succeeded)' in html  # in the evaluation's own block
 
 
 def test_a_run_never_evaluated_says_so(db, client_for, lena):
