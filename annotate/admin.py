@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.http import HttpRequest
 
 from annotate import models
 from annotate.services.rubrics import rubric_revise
@@ -104,3 +105,28 @@ class ReviewerFlagAdmin(admin.ModelAdmin):
 class DatasetSnapshotAdmin(admin.ModelAdmin):
     list_display = ["version", "created_by", "created_at", "manifest_sha256"]
     readonly_fields = ["version", "policy", "path", "manifest", "manifest_sha256", "created_by", "created_at"]
+
+
+@admin.register(models.ProtectedPrompt)
+class ProtectedPromptAdmin(admin.ModelAdmin):
+    """Protected by evaluations and leads through the protection service; deleting one lifts its protection."""
+
+    list_display = ["preview", "locale_code", "campaign", "run_id", "reason", "created_by", "created_at"]
+    list_filter = ["locale_code"]
+    search_fields = ["preview", "digest", "reason"]
+    readonly_fields = ["digest", "locale_code", "preview", "campaign", "run_id", "reason", "created_by", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # the digest is of the normalised text: only the service computes it
+
+
+@admin.register(models.CandidateLogProb)
+class CandidateLogProbAdmin(admin.ModelAdmin):
+    """A margin job's cache: written by the worker only."""
+
+    list_display = ["candidate", "model_name", "model_digest", "logprob_sum", "tokens", "created_at"]
+    list_filter = ["model_name"]
+    readonly_fields = ["candidate", "model_digest", "model_name", "logprob_sum", "tokens", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

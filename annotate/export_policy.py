@@ -134,8 +134,8 @@ class ExportPolicy:
             raise PolicyError(f"test_share: expected a share in [0, 1), got {self.test_share!r}")
         if not 0 <= _number("seed", self.seed, int) <= MAX_SEED:
             raise PolicyError(f"seed: expected a whole number from 0 to 2^63-1, got {str(self.seed)[:40]}")
-        if self.source not in SOURCE_FILTERS:
-            raise PolicyError(f"source: expected one of {', '.join(SOURCE_FILTERS)}, got {self.source!r}")
+        if not isinstance(self.source, str) or self.source not in SOURCE_FILTERS:  # a JSON object is unhashable
+            raise PolicyError(f"source: expected one of {', '.join(SOURCE_FILTERS)}, got {str(self.source)[:40]!r}")
         if not isinstance(self.include_evaluation, bool):
             raise PolicyError(f"include_evaluation: expected true or false, got {str(self.include_evaluation)[:40]!r}")
         try:

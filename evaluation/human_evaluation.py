@@ -1,7 +1,8 @@
 """A run's human evaluation: what reviewers said of the run against its baseline, for the run report and runs list.
 
 Reviewers' and imported annotators' judgments only ("human"), read like the leaderboard reads them
-(`selectors.judgments_load`: identical answers tie once, escalations counted once a lead resolved them).
+(`selectors.judgments_load`: identical answers tie once, escalations counted once a lead resolved them, judgments of
+reviewers a lead flagged left out as exports leave them out).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.urls import reverse
 
 from annotate.models import Comparison, Judgment
 from annotate.quality.agreement import krippendorff_alpha_long, percent_agreement
+from annotate.services.export_source import active_flags
 from annotate.sources import HUMAN_SOURCES, REVIEWER
 from evaluation import rankings, selectors
 from evaluation.leaderboard import judgments_to_parity
@@ -62,6 +64,7 @@ class HumanEvaluation:
     agreement_percent: float | None = None
     open_judgments: int = 0
     open_escalations: int = 0
+    flagged_judgments: int = 0
     leaderboard_query: str = ""
 
     @property
@@ -97,12 +100,15 @@ def _finite(value: float) -> float | None:
 
 
 def _agreement(evaluation: EvaluationCampaign) -> tuple[float | None, float | None]:
-    """Krippendorff's alpha (nominal) and percent agreement of the human outcomes per non-gold pair."""
+    """Krippendorff's alpha (nominal) and percent agreement of the human outcomes per non-gold pair, flagged
+    reviewers left out."""
+    flagged = {reviewer_id for reviewer_id, _ in active_flags([evaluation.campaign_id])}
     rows = list(
         Judgment.objects.filter(
             comparison__campaign_id=evaluation.campaign_id, comparison__gold_outcome="", source__in=HUMAN_SOURCES
         )
         .filter(outcome__in=AGREEMENT_OUTCOMES)
+        .exclude(reviewer_id__in=flagged)
         .values_list("comparison_id", "outcome")
     )
     if not rows:
@@ -158,6 +164,7 @@ def human_evaluation_get(*, evaluation: EvaluationCampaign, resamples: int = RES
         overlap=evaluation.campaign.overlap,
         open_judgments=_open_judgments(evaluation),
         open_escalations=loaded.open_escalations,
+        flagged_judgments=loaded.flagged_judgments,
         leaderboard_query=urlencode(
             {"campaigns": evaluation.campaign.slug, "source": "human", "baseline": model_label(baseline)}
         ),

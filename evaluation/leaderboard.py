@@ -1,6 +1,7 @@
 """The leaderboard: every model of some campaigns ranked by Bradley–Terry, with win rates against a baseline.
 
-A read (a selector): judgments come from `selectors.judgments_load`, statistics from `rankings`. Ratings put the
+A read (a selector): judgments come from `selectors.judgments_load` (flagged reviewers' left out, as in exports),
+statistics from `rankings`. Ratings put the
 baseline at 1000 (without one, their mean); `win_rate` is each model's head-to-head rate against the baseline.
 When the maximum-likelihood ratings do not exist (a model that never won, groups that never met), the ratings are
 fit again with a small prior (`rankings` explains it) and the leaderboard says so in `note`: a lead still sees
@@ -78,6 +79,7 @@ class Leaderboard:
     both_bad: int = 0
     identical_ties: int = 0
     open_escalations: int = 0
+    flagged_judgments: int = 0
     locales: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     note: str = ""
@@ -211,6 +213,7 @@ def leaderboard_get(
         both_bad=sum(j.outcome == rankings.Outcome.BOTH_BAD for j in loaded.judgments),
         identical_ties=loaded.identical_ties,
         open_escalations=loaded.open_escalations,
+        flagged_judgments=loaded.flagged_judgments,
         locales=loaded.locales,
         tags=loaded.tags,
     )

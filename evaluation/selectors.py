@@ -12,6 +12,8 @@ Judgments become `rankings.Judgment(prompt, model of candidate A, model of candi
 - Escalations as the export treats them (annotate/services/export_source.py): a lead's resolution replaces the
   escalation's outcome; an unresolved escalation counts for nothing yet; "discard" takes the pair out, every
   judgment of it.
+- Flagged reviewers as the export treats them (`export_source.active_flags`, the one read of active flags): the
+  judgments of a reviewer a lead flagged in the pair's campaign, or everywhere, are left out and counted apart.
 - Gold comparisons are left out (their known answer is a reviewer check, not a model comparison), and so are
   comparisons of one model with itself (two samples of the same model).
 """
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 
 from annotate.models import Campaign, Candidate, EscalationResolution, Judgment, Outcome
+from annotate.services.export_source import active_flags
 from evaluation.models import EvaluationCampaign
 from evaluation.rankings import Judgment as RankedJudgment
 
@@ -34,6 +37,8 @@ _KEY_SEPARATOR = "\x1f"  # never in a model name or version typed by anyone
 _WHITESPACE = re.compile(r"\s+")
 _JUDGMENT_FIELDS = (
     "comparison_id",
+    "comparison__campaign_id",
+    "reviewer_id",
     "comparison__candidate_a_id",
     "comparison__candidate_b_id",
     "outcome",
@@ -102,6 +107,7 @@ class LoadedJudgments:
     judgments: list[RankedJudgment] = field(default_factory=list)
     identical_ties: int = 0
     open_escalations: int = 0
+    flagged_judgments: int = 0  # of reviewers a lead flagged: left out, as the export leaves them out
     locales: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     prompt_locale: dict[int, str] = field(default_factory=dict)
@@ -164,7 +170,8 @@ def judgments_load(
     *, campaigns: Sequence[Campaign], sources: Sequence[str], locale: str = "", tag: str = ""
 ) -> LoadedJudgments:
     """The campaigns' judgments from `sources` on prompts of `locale` with `tag` (empty: any), as rankings input,
-    plus one tie per identical answer (see the module docstring). Two reads: the candidates, then the judgments."""
+    plus one tie per identical answer (see the module docstring). Three reads: the candidates, the active flags,
+    then the judgments."""
     loaded = LoadedJudgments()
     answers, chosen = _answers(campaigns, loaded, locale, tag)
     rows = (
@@ -173,11 +180,17 @@ def judgments_load(
         .order_by("comparison_id", "id")
         .values_list(*_JUDGMENT_FIELDS)
     )
+    flags = active_flags([campaign.id for campaign in campaigns])
     discarded: set[int] = set()
     counted: list[tuple[int, _Answer, _Answer, str]] = []
-    for comparison_id, candidate_a, candidate_b, outcome, decision in rows.iterator(chunk_size=2000):
+    for comparison_id, campaign_id, reviewer_id, candidate_a, candidate_b, outcome, decision in rows.iterator(
+        chunk_size=2000
+    ):
         a, b = answers.get(candidate_a), answers.get(candidate_b)
         if a is None or b is None or a.prompt_id not in chosen:  # None: a pair filed under another campaign's prompt
+            continue
+        if (reviewer_id, None) in flags or (reviewer_id, campaign_id) in flags:
+            loaded.flagged_judgments += 1
             continue
         if outcome == Outcome.ESCALATE:
             if decision is None:
@@ -205,7 +218,9 @@ def judgments_load(
 def run_evaluations(*, run_id: int) -> list[EvaluationCampaign]:
     """A run's evaluation campaigns, newest first."""
     return list(
-        EvaluationCampaign.objects.filter(run_id=run_id).select_related("campaign").order_by("-created_at", "-id")
+        EvaluationCampaign.objects.filter(run_id=run_id)
+        .select_related("campaign", "generation_job")
+        .order_by("-created_at", "-id")
     )
 
 

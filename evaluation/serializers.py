@@ -88,6 +88,9 @@ class LeaderboardSerializer(serializers.Serializer):
     both_bad = serializers.IntegerField()
     identical_ties = serializers.IntegerField(help_text="ties by construction: two models gave the same answer")
     open_escalations = serializers.IntegerField(help_text="escalated judgments no lead has resolved (not counted)")
+    flagged_judgments = serializers.IntegerField(
+        help_text="judgments of reviewers a lead flagged: left out, as exports leave them out"
+    )
     locales = serializers.ListField(child=serializers.CharField(), help_text="the locales one may filter on")
     tags = serializers.ListField(child=serializers.CharField(), help_text="the tags one may filter on")
     note = serializers.CharField(allow_blank=True)

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from annotate import selectors as annotate_selectors
@@ -27,6 +27,7 @@ from training.services.generation import generation_job_create, run_model_name
 
 TEST_SPLIT = "test-split"
 MAX_OVERLAP = 10
+SLUG_ATTEMPTS = 20
 # One answer per model and prompt: one blind pair per prompt. The rest are the generation form's defaults.
 DEFAULT_SETTINGS: dict[str, Any] = {"samples": 1, "temperature": 0.8, "top_p": 0.95, "max_new_tokens": 256, "seed": 0}
 # Where the generation service's field names differ from this service's.
@@ -79,13 +80,37 @@ def _prompt_rows(run: TrainingRun, prompts: str) -> tuple[list[dict[str, Any]], 
     return rows, None
 
 
+def _slug_stem(run: TrainingRun, baseline: str) -> str:
+    return slugify(f"eval-run-{run.id}-vs-{baseline.replace(':', '-')}")[:90]
+
+
 def _slug(run: TrainingRun, baseline: str) -> str:
-    stem = slugify(f"eval-run-{run.id}-vs-{baseline.replace(':', '-')}")[:90]
+    """The first of stem, stem-2, stem-3… that no campaign holds now (another request may take it before we do)."""
+    stem = _slug_stem(run, baseline)
     slug, n = stem, 1
     while Campaign.objects.filter(slug=slug).exists():
         n += 1
         slug = f"{stem}-{n}"
     return slug
+
+
+def _campaign_create(run: TrainingRun, baseline: str, **fields: Any) -> Campaign:
+    """The evaluation's campaign under the first free slug. Two evaluations of the same run and baseline started at
+    once both see the same slug free; the one that loses the unique index tries the next suffix (each try in its own
+    savepoint, so the failed insert does not spoil the outer transaction)."""
+    slug = _slug(run, baseline)
+    stem = _slug_stem(run, baseline)
+    n = int(slug.removeprefix(stem).lstrip("-") or 1)
+    for _ in range(SLUG_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return Campaign.objects.create(slug=slug, **fields)
+        except IntegrityError:
+            if not Campaign.objects.filter(slug=slug).exists():
+                raise  # another constraint failed: not a slug collision
+            n += 1
+            slug = f"{stem}-{n}"
+    raise EvaluationRejected({"run": [f"could not find a free campaign slug after {stem!r}; try again"]})
 
 
 def _model_version(pin: dict[str, Any]) -> str:
@@ -136,8 +161,9 @@ def evaluation_campaign_create(
     settings_values = {**DEFAULT_SETTINGS, **(settings_values or {})}
     trained_on = run.snapshot.campaigns.select_related("rubric").order_by("slug").first()
     with transaction.atomic():
-        campaign = Campaign.objects.create(
-            slug=_slug(run, baseline),
+        campaign = _campaign_create(
+            run,
+            baseline,
             name=f"Evaluation of run #{run.id} against {baseline}",
             rubric=trained_on.rubric if trained_on else default_rubric(),
             overlap=overlap,

@@ -203,6 +203,11 @@ def helpful(db):
         pytest.param('{"campaigns": ["helpful"], "policy": {"weighting": 3}}', "policy.weighting", id="weighting-num"),
         pytest.param('{"campaigns": ["helpful"], "policy": {"weight": ["a"]}}', "policy.weight", id="weight-list"),
         pytest.param('{"campaigns": ["helpful"], "policy": {"colour": 1}}', "policy.colour", id="policy-unknown"),
+        pytest.param('{"campaigns": ["helpful"], "policy": {"source": {}}}', "policy.source", id="source-object"),
+        pytest.param('{"campaigns": ["helpful"], "policy": {"source": ["ai"]}}', "policy.source", id="source-list"),
+        pytest.param(
+            '{"campaigns": ["helpful"], "policy": {"source": "robots"}}', "policy.source", id="source-unknown"
+        ),
         pytest.param('{"campaigns": "helpful"}', "campaigns", id="campaigns-string"),
         pytest.param('{"campaigns": [1, 2]}', "campaigns.0", id="campaigns-numbers"),
         pytest.param('{"campaigns": []}', "campaigns", id="campaigns-empty"),

@@ -7,6 +7,7 @@ undocumented status, any response body that breaks its documented shape fails th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ from annotate.services.exporting import snapshot_create
 from annotate.services.judging import submit_judgment
 from annotate.services.tokens import api_token_create
 from annotate.services.users import user_create
+from annotate.sources import SOURCE_FILTERS
 from annotate.token_selectors import prefix_of
 from config.wsgi import application
 from tests.annotate.review_helpers import campaign_with_pairs
@@ -146,6 +148,14 @@ def test_every_error_response_is_documented_with_the_error_body():
                     schema = response["content"]["application/json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/Error"}, (method, path, code)
             assert {"401", "403"} <= set(operation["responses"]), (method, path)
+
+
+def test_the_export_policy_schema_documents_every_setting_the_policy_accepts():
+    policy = openapi()["components"]["schemas"]["ExportRequestRequest"]["properties"]["policy"]
+
+    assert set(policy["properties"]) == {setting.name for setting in dataclasses.fields(ExportPolicy)}
+    assert policy["properties"]["source"]["enum"] == list(SOURCE_FILTERS)
+    assert policy["properties"]["source"]["default"] == ExportPolicy.source
 
 
 FUZZ_SETTINGS = settings(

@@ -12,6 +12,7 @@ from annotate.export_policy import MAX_MIN_JUDGMENTS, MAX_SEED, WEIGHT_MODES, WE
 from annotate.models import ExportJob, Strength
 from annotate.services.importing import PAIRING_MODES
 from annotate.services.judging import CHOICES, CRITIQUE_MAX_LENGTH, MAX_TIME_TAKEN_MS
+from annotate.sources import SOURCE_FILTERS
 from config.api import TextField, WholeNumberField
 
 # ---- reviewing ----
@@ -101,6 +102,13 @@ POLICY_SCHEMA = {
         "weight": {"type": "string", "enum": list(WEIGHT_MODES), "default": ExportPolicy.weight},
         "test_share": {"type": "number", "minimum": 0, "exclusiveMaximum": True, "maximum": 1},
         "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED, "default": ExportPolicy.seed},
+        "source": {
+            "type": "string",
+            "enum": list(SOURCE_FILTERS),
+            "default": ExportPolicy.source,
+            "description": "whose judgments count: "
+            + "; ".join(f"{name}: {', '.join(sources)}" for name, sources in SOURCE_FILTERS.items()),
+        },
         "include_evaluation": {"type": "boolean", "default": ExportPolicy.include_evaluation},
         **{name: knob.json_schema() for name, knob in KNOBS.items()},
     },

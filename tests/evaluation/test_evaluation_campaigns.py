@@ -12,6 +12,7 @@ from annotate import selectors as annotate_selectors
 from annotate.export_policy import ExportPolicy
 from annotate.models import Campaign, ProtectedPrompt
 from annotate.services.exporting import snapshot_create
+from evaluation import services as evaluation_services
 from evaluation.models import EvaluationCampaign
 from evaluation.services import DEFAULT_SETTINGS, EvaluationRejected, evaluation_campaign_create
 from tests.evaluation.runs import make_adapter_run
@@ -74,6 +75,29 @@ def test_another_run_can_be_the_baseline(adapter_run, tiny_base_model, trained_s
     other = make_adapter_run(trained_snapshot, tiny_base_model, tmp_path / "other", name="round zero", seed=1)
     evaluation = evaluate(adapter_run, f"run:{other.id}")
     assert (evaluation.baseline_model, evaluation.baseline_model_version) == ("round zero", f"run-{other.id}")
+
+
+def test_evaluating_the_same_run_against_the_same_baseline_twice_gives_two_campaigns(adapter_run, tiny_base_model):
+    first = evaluate(adapter_run, f"base:{tiny_base_model.id}")
+    second = evaluate(adapter_run, f"base:{tiny_base_model.id}")
+
+    assert first.campaign_id != second.campaign_id
+    assert second.campaign.slug == f"{first.campaign.slug}-2"
+    assert second.generation_job.target_slug == second.campaign.slug
+
+
+def test_an_evaluation_that_loses_the_race_for_a_slug_takes_the_next_one(adapter_run, tiny_base_model, monkeypatch):
+    baseline = f"base:{tiny_base_model.id}"
+    taken = evaluation_services._slug(adapter_run, baseline)
+    # Another request created the campaign after this one found the slug free (and before its insert).
+    CampaignFactory(slug=taken)
+    monkeypatch.setattr(evaluation_services, "_slug", lambda run, baseline: taken)
+
+    evaluation = evaluate(adapter_run, baseline)
+
+    assert evaluation.campaign.slug == f"{taken}-2"
+    assert evaluation.campaign.purpose == Campaign.Purpose.EVALUATION
+    assert Campaign.objects.filter(slug__startswith=taken).count() == 2
 
 
 def test_a_campaign_named_as_prompts_is_protected_and_answered(adapter_run, tiny_base_model):

@@ -8,7 +8,8 @@ from evaluation.human_evaluation import human_evaluation_get, run_win_rates
 from evaluation.leaderboard import leaderboard_get
 from evaluation.selectors import run_evaluations
 from tests.evaluation.judged import evaluated_run, judge, pair
-from tests.factories import CampaignFactory, EscalationResolutionFactory, JudgmentFactory
+from tests.factories import CampaignFactory, EscalationResolutionFactory, JudgmentFactory, ReviewerFlagFactory
+from training.models import GenerationJob
 
 
 @pytest.fixture
@@ -71,6 +72,26 @@ def test_ai_judgments_stay_out_of_the_human_evaluation(db):
     assert human_evaluation_get(evaluation=run_evaluations(run_id=run.id)[0]).overall.rate is None
 
 
+def test_judgments_of_flagged_reviewers_stay_out_of_the_human_evaluation_and_its_agreement(
+    evaluation_campaign, client_for, lena
+):
+    run = evaluated_run(evaluation_campaign)
+    lost = evaluation_campaign.comparisons.get(prompt__locale__code="ja-JP", judgments__outcome="b")
+    ReviewerFlagFactory(
+        reviewer=lost.judgments.get(outcome="b").reviewer, campaign=evaluation_campaign, flagged_by=lena
+    )
+
+    result = human_evaluation_get(evaluation=run_evaluations(run_id=run.id)[0])
+    html = client_for(lena).get(f"/evaluation/runs/{run.id}/human-evaluation", HTTP_HX_REQUEST="true").content.decode()
+
+    overall = result.overall
+    assert (overall.wins, overall.losses, overall.ties, overall.both_bad) == (3, 0, 1, 1)
+    assert result.flagged_judgments == 1
+    assert result.agreement_percent == pytest.approx(1 / 2)  # the ja-JP pair has one counted judgment left
+    assert run_win_rates(run_ids=[run.id])[run.id].rate == pytest.approx(3.5 / 4)
+    assert "1 judgment of flagged reviewers left out" in html
+
+
 def test_the_runs_list_gets_each_runs_win_rate(evaluation_campaign):
     run = evaluated_run(evaluation_campaign)
 
@@ -107,6 +128,26 @@ def test_the_human_evaluation_fragment_shows_the_figures_and_the_leaderboard_lin
     assert "/evaluation/leaderboard?campaigns=eval-run&amp;source=human&amp;baseline=base%40v1" in html
 
 
+def test_the_fragment_links_each_evaluation_and_its_generation_job_into_the_run_pages_lineage(
+    evaluation_campaign, client_for, lena
+):
+    run = evaluated_run(evaluation_campaign)
+    job = GenerationJob.objects.create(prompts_file="prompts.jsonl", target_slug="eval-run", status="succeeded")
+    evaluation = run.evaluations.get()
+    evaluation.generation_job = job
+    evaluation.save(update_fields=["generation_job"])
+    client = client_for(lena)
+
+    page = client.get(f"/training/runs/{run.id}/").content.decode()
+    html = client.get(f"/evaluation/runs/{run.id}/human-evaluation", HTTP_HX_REQUEST="true").content.decode()
+
+    assert '<li id="lineage-evaluations">' in page  # the placeholder the fragment replaces
+    swapped = html[html.index('<li id="lineage-evaluations" hx-swap-oob="true">') :]
+    assert f'href="/evaluation/campaigns/{evaluation.id}/">eval-run</a>' in swapped
+    assert f'href="/training/generation/{job.id}/">#{job.id}</a>, succeeded' in swapped
+    assert f'href="/training/generation/{job.id}/">#{job.id}</a> (succeeded)' in html  # in the evaluation's own block
+
+
 def test_a_run_never_evaluated_says_so(db, client_for, lena):
     run = evaluated_run(CampaignFactory())
     run.evaluations.all().delete()
@@ -114,6 +155,20 @@ def test_a_run_never_evaluated_says_so(db, client_for, lena):
     html = client_for(lena).get(f"/evaluation/runs/{run.id}/human-evaluation").content.decode()
 
     assert "Not evaluated by reviewers yet." in html
+    assert f'href="/evaluation/runs/{run.id}/evaluate" id="evaluate-run-empty"' in html
+
+
+@pytest.mark.parametrize("status", ["queued", "running", "failed", "cancelled"])
+def test_a_run_that_has_not_succeeded_says_evaluation_opens_once_it_has(db, client_for, lena, status):
+    run = evaluated_run(CampaignFactory())
+    run.evaluations.all().delete()
+    run.status = status
+    run.save(update_fields=["status"])
+
+    html = client_for(lena).get(f"/evaluation/runs/{run.id}/human-evaluation").content.decode()
+
+    assert f"opens once the run has succeeded (it is {status})" in html
+    assert f"/evaluation/runs/{run.id}/evaluate" not in html
 
 
 def test_the_runs_list_asks_for_its_win_rates_in_one_request(evaluation_campaign, client_for, lena):
@@ -155,7 +210,7 @@ def test_the_runs_list_reads_every_runs_win_rate_in_a_fixed_number_of_queries(
     second = evaluated_run(other_campaign, run_model="tuned@run-2")
     third = evaluated_run(CampaignFactory(), run_model="tuned@run-3")
 
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # evaluations, candidates, active flags, judgments
         rates = run_win_rates(run_ids=[first.id, second.id, third.id])
 
     assert rates[first.id].rate == pytest.approx(0.7)

@@ -6,7 +6,13 @@ import pytest
 
 from evaluation.leaderboard import LeaderboardError, leaderboard_get
 from tests.evaluation.judged import judge, pair, prompt_of
-from tests.factories import CampaignFactory, CandidateFactory, EscalationResolutionFactory, JudgmentFactory
+from tests.factories import (
+    CampaignFactory,
+    CandidateFactory,
+    EscalationResolutionFactory,
+    JudgmentFactory,
+    ReviewerFlagFactory,
+)
 
 
 def row_of(board, name: str):
@@ -193,6 +199,36 @@ def test_an_undecided_model_says_how_many_judgments_would_separate_it_from_parit
 
 
 # --- the API ---------------------------------------------------------------------------------------------------
+
+
+def test_judgments_of_flagged_reviewers_are_left_out_and_counted_like_the_export_does(db, lena):
+    campaign = CampaignFactory(slug="flagged")
+    other = CampaignFactory(slug="elsewhere")
+    comparison = pair(campaign, "borealis@v1", "atlas@v1")
+    kept, flagged_here, flagged_everywhere, flagged_elsewhere = judge(comparison, "a", "b", "b", "b")
+    ReviewerFlagFactory(reviewer=flagged_here.reviewer, campaign=campaign, flagged_by=lena)
+    ReviewerFlagFactory(reviewer=flagged_everywhere.reviewer, campaign=None, flagged_by=lena)
+    ReviewerFlagFactory(reviewer=flagged_elsewhere.reviewer, campaign=other, flagged_by=lena)
+    ReviewerFlagFactory(reviewer=kept.reviewer, campaign=campaign, flagged_by=lena, active=False)  # lifted
+
+    board = leaderboard_get(campaigns=[campaign], baseline="atlas")
+
+    borealis = row_of(board, "borealis")
+    assert (borealis.wins, borealis.losses) == (1, 1)  # kept (a) and the one flagged in another campaign (b)
+    assert board.judgments == 2 and board.flagged_judgments == 2
+
+
+def test_the_page_and_the_api_say_how_many_judgments_of_flagged_reviewers_were_left_out(
+    campaign, client_for, api_for, lena
+):
+    flagged = campaign.comparisons.order_by("id").first().judgments.order_by("id").first().reviewer
+    ReviewerFlagFactory(reviewer=flagged, campaign=None, flagged_by=lena)
+
+    body = api_for(lena).get("/api/v1/leaderboard?campaigns=eval&baseline=atlas").json()
+    page = client_for(lena).get("/evaluation/leaderboard?campaigns=eval&baseline=atlas").content.decode()
+
+    assert body["flagged_judgments"] == 1 and body["judgments"] == 7
+    assert "1 judgment of flagged reviewers left out" in page
 
 
 def test_the_api_answers_the_documented_shape(campaign, api_for, lena):
