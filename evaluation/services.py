@@ -80,13 +80,16 @@ def _prompt_rows(run: TrainingRun, prompts: str) -> tuple[list[dict[str, Any]], 
     return rows, None
 
 
-def _slug_stem(run: TrainingRun, baseline: str) -> str:
-    return slugify(f"eval-run-{run.id}-vs-{baseline.replace(':', '-')}")[:90]
+def _slug_stem(run: TrainingRun) -> str:
+    """Reviewers read an evaluation campaign's slug (in the review address) and its name, so neither says which run
+    or baseline answered: both come from the campaign the run was trained on."""
+    trained_on = run.snapshot.campaigns.order_by("slug").first()
+    return slugify(f"{trained_on.slug if trained_on else 'run'}-evaluation")[:90]
 
 
-def _slug(run: TrainingRun, baseline: str) -> str:
+def _slug(run: TrainingRun) -> str:
     """The first of stem, stem-2, stem-3… that no campaign holds now (another request may take it before we do)."""
-    stem = _slug_stem(run, baseline)
+    stem = _slug_stem(run)
     slug, n = stem, 1
     while Campaign.objects.filter(slug=slug).exists():
         n += 1
@@ -94,12 +97,12 @@ def _slug(run: TrainingRun, baseline: str) -> str:
     return slug
 
 
-def _campaign_create(run: TrainingRun, baseline: str, **fields: Any) -> Campaign:
-    """The evaluation's campaign under the first free slug. Two evaluations of the same run and baseline started at
+def _campaign_create(run: TrainingRun, **fields: Any) -> Campaign:
+    """The evaluation's campaign under the first free slug. Two evaluations of the same run started at
     once both see the same slug free; the one that loses the unique index tries the next suffix (each try in its own
     savepoint, so the failed insert does not spoil the outer transaction)."""
-    slug = _slug(run, baseline)
-    stem = _slug_stem(run, baseline)
+    slug = _slug(run)
+    stem = _slug_stem(run)
     n = int(slug.removeprefix(stem).lstrip("-") or 1)
     for _ in range(SLUG_ATTEMPTS):
         try:
@@ -163,8 +166,7 @@ def evaluation_campaign_create(
     with transaction.atomic():
         campaign = _campaign_create(
             run,
-            baseline,
-            name=f"Evaluation of run #{run.id} against {baseline}",
+            name=f"Evaluation · {trained_on.name}" if trained_on else "Evaluation",
             rubric=trained_on.rubric if trained_on else default_rubric(),
             overlap=overlap,
             purpose=Campaign.Purpose.EVALUATION,

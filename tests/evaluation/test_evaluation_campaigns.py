@@ -86,12 +86,28 @@ def test_evaluating_the_same_run_against_the_same_baseline_twice_gives_two_campa
     assert second.generation_job.target_slug == second.campaign.slug
 
 
+def test_reviewers_read_nothing_of_the_run_or_the_baseline_in_the_campaign(
+    client_for, alice, adapter_run, tiny_base_model
+):
+    evaluation = evaluate(adapter_run, f"base:{tiny_base_model.id}")
+    campaign = evaluation.campaign
+    page = client_for(alice).get(reverse("review_campaign", args=[campaign.slug])).content.decode()
+    home = client_for(alice).get(reverse("home")).content.decode()
+
+    assert campaign.name in home or campaign.name in page  # reviewers do see the campaign
+    for leak in (f"run #{adapter_run.id}", f"run-{adapter_run.id}", f"base:{tiny_base_model.id}", adapter_run.name):
+        assert leak not in campaign.slug + campaign.name
+        assert leak not in page and leak not in home
+    for model in (evaluation.run_model, evaluation.baseline_model):
+        assert model not in page and model not in home
+
+
 def test_an_evaluation_that_loses_the_race_for_a_slug_takes_the_next_one(adapter_run, tiny_base_model, monkeypatch):
     baseline = f"base:{tiny_base_model.id}"
-    taken = evaluation_services._slug(adapter_run, baseline)
+    taken = evaluation_services._slug(adapter_run)
     # Another request created the campaign after this one found the slug free (and before its insert).
     CampaignFactory(slug=taken)
-    monkeypatch.setattr(evaluation_services, "_slug", lambda run, baseline: taken)
+    monkeypatch.setattr(evaluation_services, "_slug", lambda run: taken)
 
     evaluation = evaluate(adapter_run, baseline)
 
