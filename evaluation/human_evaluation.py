@@ -183,23 +183,25 @@ def run_human_evaluations(*, run_id: int, resamples: int = RESAMPLES) -> list[Hu
 
 
 def run_win_rates(*, run_ids: Iterable[int]) -> dict[int, WinRateRow]:
-    """Each run's win rate against the baseline of its newest evaluation campaign (no interval: the runs list).
-    One read of every such campaign's judgments, whatever the number of runs."""
-    latest = selectors.latest_evaluations(run_ids=run_ids)
-    if not latest:
+    """Each run's win rate against the baseline of its newest evaluation, over every evaluation campaign of the run
+    against that baseline (a newer one still waiting for judgments does not hide an older one's); no interval (the
+    runs list). One read of every such campaign's judgments, whatever the number of runs."""
+    by_run = selectors.evaluations_by_run(run_ids=run_ids)
+    if not by_run:
         return {}
-    campaigns = list({evaluation.campaign_id: evaluation.campaign for evaluation in latest.values()}.values())
+    campaigns = list({e.campaign_id: e.campaign for evaluations in by_run.values() for e in evaluations}.values())
     loaded = selectors.judgments_load(campaigns=campaigns, sources=HUMAN_SOURCES)
     rates = {}
-    for run_id, evaluation in latest.items():
-        run, baseline = _keys(evaluation)
+    for run_id, evaluations in by_run.items():
+        run, baseline = _keys(evaluations[0])
+        pooled = [e for e in evaluations if _keys(e) == (run, baseline)]
+        campaign_ids = {e.campaign_id for e in pooled}
         judgments = [
             j
             for j in loaded.judgments
-            if loaded.prompt_campaign.get(j.prompt_id) == evaluation.campaign_id
-            and {j.model_a, j.model_b} == {run, baseline}
+            if loaded.prompt_campaign.get(j.prompt_id) in campaign_ids and {j.model_a, j.model_b} == {run, baseline}
         ]
         # The list shows the rate alone: one resample is the cheapest bootstrap, and its interval is dropped.
-        row = _row(evaluation.campaign.slug, judgments, run, baseline, resamples=1)
+        row = _row(", ".join(e.campaign.slug for e in pooled), judgments, run, baseline, resamples=1)
         rates[run_id] = WinRateRow(row.label, row.wins, row.losses, row.ties, row.both_bad, row.rate, None)
     return rates

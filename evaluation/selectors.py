@@ -224,10 +224,10 @@ def run_evaluations(*, run_id: int) -> list[EvaluationCampaign]:
     )
 
 
-def latest_evaluations(*, run_ids: Iterable[int]) -> dict[int, EvaluationCampaign]:
-    """Each run's newest evaluation campaign (runs without one are absent)."""
-    latest: dict[int, EvaluationCampaign] = {}
+def evaluations_by_run(*, run_ids: Iterable[int]) -> dict[int, list[EvaluationCampaign]]:
+    """Each run's evaluation campaigns, newest first (runs without one are absent)."""
+    by_run: dict[int, list[EvaluationCampaign]] = {}
     rows = EvaluationCampaign.objects.filter(run_id__in=list(run_ids)).select_related("campaign")
     for evaluation in rows.order_by("-created_at", "-id"):
-        latest.setdefault(evaluation.run_id, evaluation)
-    return latest
+        by_run.setdefault(evaluation.run_id, []).append(evaluation)
+    return by_run

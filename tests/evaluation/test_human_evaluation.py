@@ -101,6 +101,27 @@ def test_the_runs_list_gets_each_runs_win_rate(evaluation_campaign):
     assert rates[run.id].rate == pytest.approx(0.7)
 
 
+def test_a_newer_evaluation_still_waiting_does_not_hide_the_runs_win_rate(evaluation_campaign):
+    from evaluation.models import EvaluationCampaign
+
+    run = evaluated_run(evaluation_campaign)
+    older = EvaluationCampaign.objects.get(run=run)
+    waiting = CampaignFactory(slug="eval-run-2")
+    EvaluationCampaign.objects.create(
+        run=run,
+        campaign=waiting,
+        baseline=older.baseline,
+        run_model=older.run_model,
+        run_model_version=older.run_model_version,
+        baseline_model=older.baseline_model,
+        baseline_model_version=older.baseline_model_version,
+    )
+
+    row = run_win_rates(run_ids=[run.id])[run.id]
+
+    assert row.rate == pytest.approx(0.7) and row.label == "eval-run-2, eval-run"
+
+
 # --- pages -----------------------------------------------------------------------------------------------------
 
 
