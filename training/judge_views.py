@@ -10,9 +10,9 @@ from django.views.decorators.http import require_GET, require_POST
 from annotate.models import Campaign
 from annotate.permissions import lead_required
 from training import generation_selectors, judge_selectors
+from training.job_views import job_cancel, job_progress
 from training.judge_serializers import JudgeJobInput
 from training.services.judge_jobs import JudgeRejected, judge_job_cancel
-from training.views import STOP_POLLING
 
 
 def _form_context(values: dict, errors: dict) -> dict:
@@ -59,23 +59,11 @@ def judge_job(request: HttpRequest, job_id: int) -> HttpResponse:
 @lead_required
 @require_GET
 def judge_progress(request: HttpRequest, job_id: int) -> HttpResponse:
-    """The self-polling card; once the job has ended it answers 286 and reloads the page (agreement included)."""
-    job = judge_selectors.job_get(job_id=job_id)
-    response = render(request, "training/_judge_progress.html", {"job": job})
-    if not job.is_active and request.htmx:
-        response.status_code = STOP_POLLING
-        response["HX-Refresh"] = "true"
-    return response
+    return job_progress(request, judge_selectors.job_get(job_id=job_id), "training/_judge_progress.html")
 
 
 @lead_required
 @require_POST
 def judge_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
     job = judge_selectors.job_get(job_id=job_id)
-    try:
-        judge_job_cancel(job_id=job.id)
-    except JudgeRejected as exc:
-        messages.error(request, next(iter(exc.errors.values()))[0])
-    else:
-        messages.success(request, f"Judge job #{job.id}: cancellation requested.")
-    return redirect("training:judge_job", job_id=job.id)
+    return job_cancel(request, job, cancel=judge_job_cancel, title=f"Judge job #{job.id}", page="training:judge_job")
