@@ -3,7 +3,7 @@ each job's own work (claim, stop when asked, record the end).
 
 Every change of a job's status goes through `job_move` with an action of TRANSITIONS: one conditional UPDATE on the
 states the action may start from, so two writers racing each other (a worker finishing while the sweep declares it
-lost, a second delivery of the task) can never both win. A run has its own table, with attempts (lifecycle.py).
+lost, a second delivery of the task) can never both win. A run moves the same way, with attempts (lifecycle.py).
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ Job = TypeVar("Job", bound=ModelJob)
 # Progress is written at most this often (seconds); the cancel flag is read with it.
 PROGRESS_INTERVAL_S = 1.0
 
+# The allowed moves, declared once (a run has these and two more: lifecycle.py). progress and request_stop keep a
+# running job running (they write other fields); stop is the worker honouring a cancel request, cancel stops a job
+# no worker has claimed yet.
 TRANSITIONS: dict[str, Transition] = {
     "claim": Transition((Status.QUEUED,), Status.RUNNING),
     "progress": Transition((Status.RUNNING,), Status.RUNNING),
