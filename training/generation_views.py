@@ -12,7 +12,7 @@ from annotate.permissions import lead_required
 from config.ids import read_query
 from training import generation_selectors as selectors
 from training.forms import GenerateQuery
-from training.job_views import job_cancel, job_progress
+from training.job_views import job_cancel, job_progress, job_start
 from training.selectors import run_get
 from training.serializers import GenerationJobInput
 from training.services.generation import PAIRING, GenerationRejected, generation_job_cancel, next_round_defaults
@@ -53,15 +53,10 @@ def generate(request: HttpRequest) -> HttpResponse:
         key: value for key, value in request.POST.dict().items() if key != "prompts_file"
     }  # an empty box posts ""
     given = GenerationJobInput(data={**fields, "models": request.POST.getlist("models"), **request.FILES.dict()})
-    errors = {} if given.is_valid() else given.errors
-    if not errors:
-        try:
-            job = given.create_job(requested_by=request.user)
-        except GenerationRejected as exc:
-            errors = exc.errors
-        else:
-            messages.success(request, f"Generation #{job.id} queued.")
-            return redirect("training:generation_job", job_id=job.id)
+    job, errors = job_start(request, given)
+    if job is not None:
+        messages.success(request, f"Generation #{job.id} queued.")
+        return redirect("training:generation_job", job_id=job.id)
     values = {**request.POST.dict(), "models": request.POST.getlist("models")}
     return render(request, "training/generate.html", _form_context(values, errors), status=400)
 

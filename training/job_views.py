@@ -1,4 +1,5 @@
-"""What the run and job pages share: a self-polling card that stops when the work ends, and the Cancel button."""
+"""What the run and job pages share: starting a job from a form, a self-polling card that stops when the work ends,
+and the Cancel button."""
 
 from __future__ import annotations
 
@@ -7,12 +8,24 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from rest_framework.serializers import Serializer
 
 from training.models import ModelJob
 from training.services import JobRejected
 
 # htmx stops polling an element when its response has this status.
 STOP_POLLING = 286
+
+
+def job_start(request: HttpRequest, given: Serializer) -> tuple[ModelJob | None, dict]:
+    """The job a start form asked for (its input serializer `given` creates it), or None and the errors to show
+    beside the form's fields: the serializer's, or the job service's."""
+    if not given.is_valid():
+        return None, given.errors
+    try:
+        return given.create_job(requested_by=request.user), {}
+    except JobRejected as exc:
+        return None, exc.errors
 
 
 def polled_card(request: HttpRequest, response: HttpResponse, *, ended: bool) -> HttpResponse:

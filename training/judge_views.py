@@ -10,9 +10,9 @@ from django.views.decorators.http import require_GET, require_POST
 from annotate.models import Campaign
 from annotate.permissions import lead_required
 from training import generation_selectors, judge_selectors
-from training.job_views import job_cancel, job_progress
+from training.job_views import job_cancel, job_progress, job_start
 from training.judge_serializers import JudgeJobInput
-from training.services.judge_jobs import JudgeRejected, judge_job_cancel
+from training.services.judge_jobs import judge_job_cancel
 
 
 def _form_context(values: dict, errors: dict) -> dict:
@@ -33,16 +33,10 @@ def judge(request: HttpRequest) -> HttpResponse:
     fields = {key: value for key, value in request.POST.dict().items() if key in ("model", "campaign", "limit")}
     if not fields.get("limit"):
         fields.pop("limit", None)  # an empty box: every pair
-    given = JudgeJobInput(data=fields)
-    errors = {} if given.is_valid() else given.errors
-    if not errors:
-        try:
-            job = given.create_job(requested_by=request.user)
-        except JudgeRejected as exc:
-            errors = exc.errors
-        else:
-            messages.success(request, f"Judge job #{job.id} queued.")
-            return redirect("training:judge_job", job_id=job.id)
+    job, errors = job_start(request, JudgeJobInput(data=fields))
+    if job is not None:
+        messages.success(request, f"Judge job #{job.id} queued.")
+        return redirect("training:judge_job", job_id=job.id)
     return render(request, "training/judge.html", _form_context(request.POST.dict(), errors), status=400)
 
 

@@ -10,10 +10,10 @@ from django.views.decorators.http import require_GET, require_POST
 from annotate.models import Campaign
 from annotate.permissions import lead_required
 from training import margin_selectors as selectors
-from training.job_views import job_cancel, job_progress
+from training.job_views import job_cancel, job_progress, job_start
 from training.margin_serializers import MarginJobInput
 from training.selectors import base_model_list
-from training.services.margin_jobs import MarginRejected, margin_job_cancel
+from training.services.margin_jobs import margin_job_cancel
 
 
 def _form_context(values: dict, errors: dict) -> dict:
@@ -32,16 +32,10 @@ def margins(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         values = {"campaign": request.GET.get("campaign", "")[:100]}
         return render(request, "training/margins.html", _form_context(values, {}))
-    given = MarginJobInput(data=request.POST.dict())
-    errors = {} if given.is_valid() else given.errors
-    if not errors:
-        try:
-            job = given.create_job(requested_by=request.user)
-        except MarginRejected as exc:
-            errors = exc.errors
-        else:
-            messages.success(request, f"Scoring #{job.id} queued.")
-            return redirect("training:margin_job", job_id=job.id)
+    job, errors = job_start(request, MarginJobInput(data=request.POST.dict()))
+    if job is not None:
+        messages.success(request, f"Scoring #{job.id} queued.")
+        return redirect("training:margin_job", job_id=job.id)
     return render(request, "training/margins.html", _form_context(request.POST.dict(), errors), status=400)
 
 
