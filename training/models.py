@@ -37,9 +37,46 @@ class JobStatus(models.TextChoices):
     CANCELLED = "cancelled"
 
 
-class TrainingRun(models.Model):
+class QueuedWork(models.Model):
+    """What runs and model jobs share: a status moved only by a transition table (services/lifecycle.py for runs,
+    services/jobs.py for jobs), a cancel request, the worker that claimed it last, its Celery task and timestamps. A
+    subclass names its progress counters in `PROGRESS` (done, total).
+    """
+
     Status = JobStatus
     ACTIVE = (Status.QUEUED, Status.RUNNING)
+    PROGRESS: tuple[str, str]
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    worker = models.CharField(max_length=200, blank=True, help_text="The hostname of the worker that claimed it last")
+    celery_task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} #{self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        done, total = (getattr(self, name) for name in self.PROGRESS)
+        return int(100 * done / total) if total else 0
+
+
+class TrainingRun(QueuedWork):
+    PROGRESS = ("step", "total_steps")
 
     snapshot = models.ForeignKey("annotate.DatasetSnapshot", on_delete=models.PROTECT, related_name="+")
     base_model = models.ForeignKey(BaseModel, on_delete=models.PROTECT, related_name="runs")
@@ -57,7 +94,6 @@ class TrainingRun(models.Model):
     config = models.JSONField(help_text="The resolved engine config, exactly as the engine receives it")
     data_files = models.JSONField(default=dict, help_text='{"train": path, "test": path, "ties": path}')
     lineage = models.JSONField(default=dict, help_text="Snapshot manifest hash, base model revision, code version")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     step = models.PositiveIntegerField(default=0)
     total_steps = models.PositiveIntegerField(default=0)
     eta_seconds = models.FloatField(null=True, blank=True)
@@ -68,35 +104,17 @@ class TrainingRun(models.Model):
     attempt = models.PositiveIntegerField(
         default=0, help_text="Counted up by each claim; a worker writes only while its attempt is the current one"
     )
-    worker = models.CharField(max_length=200, blank=True, help_text="The hostname of the worker that claimed it last")
-    cancel_requested = models.BooleanField(default=False)
     resume = models.BooleanField(default=False, help_text="Continue from the last checkpoint when next executed")
-    error = models.TextField(blank=True)
     log = models.TextField(blank=True, help_text="The last lines the run reported")
     output_dir = models.CharField(max_length=1000)
     eval_report = models.JSONField(null=True, blank=True)
     launched_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    celery_task_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(QueuedWork.Meta):
         indexes = [models.Index(fields=["status", "heartbeat_at"])]
 
     def __str__(self) -> str:
         return f"run #{self.pk} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.SUCCEEDED:
-            return 100
-        return int(100 * self.step / self.total_steps) if self.total_steps else 0
 
 
 class TrainingWorker(models.Model):
@@ -136,42 +154,13 @@ class RunMetric(models.Model):
         return f"run #{self.run_id} step {self.step}"
 
 
-class ModelJob(models.Model):
-    """What generation, judge and margin jobs share: a status moved only by services/jobs.py, a cancel request, the
-    worker that claimed it, and its timestamps. A subclass names its progress counters in `PROGRESS` (done, total).
-    """
+class ModelJob(QueuedWork):
+    """A job that runs a model on a training worker (generation, judge, margins), at a lead's request."""
 
-    Status = JobStatus
-    ACTIVE = (Status.QUEUED, Status.RUNNING)
-    PROGRESS: tuple[str, str]
-
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    cancel_requested = models.BooleanField(default=False)
-    error = models.TextField(blank=True)
-    worker = models.CharField(max_length=200, blank=True)
     requested_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    celery_task_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(QueuedWork.Meta):
         abstract = True
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self._meta.verbose_name} #{self.pk} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.SUCCEEDED:
-            return 100
-        done, total = (getattr(self, name) for name in self.PROGRESS)
-        return int(100 * done / total) if total else 0
 
 
 class GenerationJob(ModelJob):
