@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, parser_classes, permission_classes
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotate.permissions import IsLead
-from config.api import Conflict, StrictJSONParser, errors
+from config.api import StrictJSONParser, errors
 from training import generation_selectors as selectors
+from training.job_api import job_cancelled, job_created
 from training.serializers import GenerationJobInput, GenerationJobSerializer
-from training.services.generation import GenerationRejected, generation_job_cancel
+from training.services.generation import generation_job_cancel
 
 
 @extend_schema(methods=["GET"], request=None, responses={200: GenerationJobSerializer(many=True), **errors()})
@@ -32,12 +32,7 @@ def generation_jobs(request: Request) -> Response:
     if request.method == "GET":
         return Response([selectors.job_summary(job=job) for job in selectors.job_list()[:50]])
     given = GenerationJobInput(data=request.data)
-    given.is_valid(raise_exception=True)
-    try:
-        job = given.create_job(requested_by=request.user)
-    except GenerationRejected as exc:
-        raise ValidationError(exc.errors) from exc
-    return Response(selectors.job_summary(job=selectors.job_get(job_id=job.id)), status=201)
+    return job_created(request, given, get=selectors.job_get, summary=selectors.job_summary)
 
 
 @extend_schema(responses={200: GenerationJobSerializer, **errors(404)})
@@ -51,9 +46,4 @@ def generation_job_detail(request: Request, job_id: int) -> Response:
 @api_view(["POST"])
 @permission_classes([IsLead])
 def generation_job_stop(request: Request, job_id: int) -> Response:
-    job = selectors.job_get(job_id=job_id)
-    try:
-        generation_job_cancel(job_id=job.id)
-    except GenerationRejected as exc:
-        raise Conflict(exc.errors) from exc
-    return Response(selectors.job_summary(job=selectors.job_get(job_id=job.id)))
+    return job_cancelled(job_id, get=selectors.job_get, cancel=generation_job_cancel, summary=selectors.job_summary)

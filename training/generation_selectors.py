@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from training.models import GenerationJob, TrainingRun
-from training.selectors import base_model_list, succeeded_runs
+from training.selectors import base_model_list, job_state, succeeded_runs
 from training.services.generation import run_model_name
 
 
@@ -31,16 +31,14 @@ def model_options() -> list[tuple[str, str]]:
 def job_summary(*, job: GenerationJob) -> dict[str, Any]:
     """What the API returns for a job."""
     return {
-        "id": job.id,
+        **job_state(job=job),
         "name": job.name,
-        "status": job.status,
         "progress": {
             "sequences_done": job.sequences_done,
             "sequences_total": job.sequences_total,
             "percent": job.percent,
             "current_model": job.current_model,
         },
-        "cancel_requested": job.cancel_requested,
         "source": job.source,
         "prompt_count": job.prompt_count,
         "models": [
@@ -52,12 +50,6 @@ def job_summary(*, job: GenerationJob) -> dict[str, Any]:
         "target_campaign": job.target_slug,
         "round_of": job.source_run_id,
         "result": job.result,
-        "error": job.error,
-        "worker": job.worker,
-        "celery_task_id": job.celery_task_id,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
     }
 
 

@@ -12,10 +12,10 @@ from annotate.permissions import lead_required
 from config.ids import read_query
 from training import generation_selectors as selectors
 from training.forms import GenerateQuery
+from training.job_views import job_cancel, job_progress, job_start
 from training.selectors import run_get
 from training.serializers import GenerationJobInput
 from training.services.generation import PAIRING, GenerationRejected, generation_job_cancel, next_round_defaults
-from training.views import STOP_POLLING
 
 
 def _form_context(values: dict, errors: dict) -> dict:
@@ -53,15 +53,10 @@ def generate(request: HttpRequest) -> HttpResponse:
         key: value for key, value in request.POST.dict().items() if key != "prompts_file"
     }  # an empty box posts ""
     given = GenerationJobInput(data={**fields, "models": request.POST.getlist("models"), **request.FILES.dict()})
-    errors = {} if given.is_valid() else given.errors
-    if not errors:
-        try:
-            job = given.create_job(requested_by=request.user)
-        except GenerationRejected as exc:
-            errors = exc.errors
-        else:
-            messages.success(request, f"Generation #{job.id} queued.")
-            return redirect("training:generation_job", job_id=job.id)
+    job, errors = job_start(request, given)
+    if job is not None:
+        messages.success(request, f"Generation #{job.id} queued.")
+        return redirect("training:generation_job", job_id=job.id)
     values = {**request.POST.dict(), "models": request.POST.getlist("models")}
     return render(request, "training/generate.html", _form_context(values, errors), status=400)
 
@@ -75,23 +70,13 @@ def generation_job(request: HttpRequest, job_id: int) -> HttpResponse:
 @lead_required
 @require_GET
 def generation_progress(request: HttpRequest, job_id: int) -> HttpResponse:
-    """The self-polling card; once the job has ended it answers 286 and reloads the page."""
-    job = selectors.job_get(job_id=job_id)
-    response = render(request, "training/_generation_progress.html", {"job": job})
-    if not job.is_active and request.htmx:
-        response.status_code = STOP_POLLING
-        response["HX-Refresh"] = "true"
-    return response
+    return job_progress(request, selectors.job_get(job_id=job_id), "training/_generation_progress.html")
 
 
 @lead_required
 @require_POST
 def generation_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
     job = selectors.job_get(job_id=job_id)
-    try:
-        generation_job_cancel(job_id=job.id)
-    except GenerationRejected as exc:
-        messages.error(request, next(iter(exc.errors.values()))[0])
-    else:
-        messages.success(request, f"Generation #{job.id}: cancellation requested.")
-    return redirect("training:generation_job", job_id=job.id)
+    return job_cancel(
+        request, job, cancel=generation_job_cancel, title=f"Generation #{job.id}", page="training:generation_job"
+    )

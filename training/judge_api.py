@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, parser_classes, permission_classes
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotate.permissions import IsLead
-from config.api import Conflict, StrictJSONParser, errors
+from config.api import StrictJSONParser, errors
 from training import judge_selectors as selectors
+from training.job_api import job_cancelled, job_created
 from training.judge_serializers import JudgeJobDetailSerializer, JudgeJobInput, JudgeJobSerializer
-from training.services.judge_jobs import JudgeRejected, judge_job_cancel
+from training.services.judge_jobs import judge_job_cancel
 
 
 @extend_schema(methods=["GET"], request=None, responses={200: JudgeJobSerializer(many=True), **errors()})
@@ -25,13 +25,7 @@ def judge_jobs(request: Request) -> Response:
     the queued job; 400 {"field": ["msg"]}."""
     if request.method == "GET":
         return Response([selectors.job_summary(job=job) for job in selectors.job_list()[:50]])
-    given = JudgeJobInput(data=request.data)
-    given.is_valid(raise_exception=True)
-    try:
-        job = given.create_job(requested_by=request.user)
-    except JudgeRejected as exc:
-        raise ValidationError(exc.errors) from exc
-    return Response(selectors.job_summary(job=selectors.job_get(job_id=job.id)), status=201)
+    return job_created(request, JudgeJobInput(data=request.data), get=selectors.job_get, summary=selectors.job_summary)
 
 
 @extend_schema(responses={200: JudgeJobDetailSerializer, **errors(404)})
@@ -46,9 +40,4 @@ def judge_job_detail(request: Request, job_id: int) -> Response:
 @api_view(["POST"])
 @permission_classes([IsLead])
 def judge_job_stop(request: Request, job_id: int) -> Response:
-    job = selectors.job_get(job_id=job_id)
-    try:
-        judge_job_cancel(job_id=job.id)
-    except JudgeRejected as exc:
-        raise Conflict(exc.errors) from exc
-    return Response(selectors.job_summary(job=selectors.job_get(job_id=job.id)))
+    return job_cancelled(job_id, get=selectors.job_get, cancel=judge_job_cancel, summary=selectors.job_summary)

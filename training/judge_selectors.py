@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 
 from annotate import ai_judge_selectors
 from training.models import JudgeJob
+from training.selectors import job_state
 from training.services.judge_jobs import as_judge
 
 
@@ -30,8 +31,7 @@ def job_summary(*, job: JudgeJob, agreement: bool = False) -> dict[str, Any]:
     """What the API returns for a job; with `agreement`, the judge's agreement with the human majority too."""
     pin = job.pinned_model
     summary = {
-        "id": job.id,
-        "status": job.status,
+        **job_state(job=job),
         "model": {key: pin.get(key) for key in ("kind", "name", "base_model_id", "run_id", "revision")},
         "judge": job.judge,
         "campaign": job.campaign.slug,
@@ -45,14 +45,7 @@ def job_summary(*, job: JudgeJob, agreement: bool = False) -> dict[str, Any]:
             "position_consistency": job.position_consistency,
             "unparseable_share": job.unparseable_share,
         },
-        "cancel_requested": job.cancel_requested,
         "result": job.result,
-        "error": job.error,
-        "worker": job.worker,
-        "celery_task_id": job.celery_task_id,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
     }
     if agreement:
         summary["agreement"] = job_agreement(job=job)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from training.models import JobStatus
-from training.serializers import PinnedModelSerializer
+from training.serializers import ModelJobSerializer, PinnedModelSerializer
 from training.services.judge_jobs import MAX_LIMIT, judge_job_create
 
 
@@ -59,23 +58,14 @@ class JudgeAgreementSerializer(serializers.Serializer):
     )
 
 
-class JudgeJobSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=JobStatus.choices)
+class JudgeJobSerializer(ModelJobSerializer):
     model = PinnedModelSerializer(help_text="the judging model, pinned when the job was created")
     judge = JudgeIdentitySerializer()
     campaign = serializers.CharField()
     limit = serializers.IntegerField(allow_null=True)
     progress = JudgeProgressSerializer()
     counts = JudgeCountsSerializer()
-    cancel_requested = serializers.BooleanField()
     result = serializers.DictField(help_text="unparseable_answers: the first unparseable answers, as given")
-    error = serializers.CharField(allow_blank=True)
-    worker = serializers.CharField(allow_blank=True)
-    celery_task_id = serializers.CharField(allow_blank=True)
-    created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
 
 
 class JudgeJobDetailSerializer(JudgeJobSerializer):

@@ -10,9 +10,9 @@ from django.views.decorators.http import require_GET, require_POST
 from annotate.models import Campaign
 from annotate.permissions import lead_required
 from training import generation_selectors, judge_selectors
+from training.job_views import job_cancel, job_progress, job_start
 from training.judge_serializers import JudgeJobInput
-from training.services.judge_jobs import JudgeRejected, judge_job_cancel
-from training.views import STOP_POLLING
+from training.services.judge_jobs import judge_job_cancel
 
 
 def _form_context(values: dict, errors: dict) -> dict:
@@ -33,16 +33,10 @@ def judge(request: HttpRequest) -> HttpResponse:
     fields = {key: value for key, value in request.POST.dict().items() if key in ("model", "campaign", "limit")}
     if not fields.get("limit"):
         fields.pop("limit", None)  # an empty box: every pair
-    given = JudgeJobInput(data=fields)
-    errors = {} if given.is_valid() else given.errors
-    if not errors:
-        try:
-            job = given.create_job(requested_by=request.user)
-        except JudgeRejected as exc:
-            errors = exc.errors
-        else:
-            messages.success(request, f"Judge job #{job.id} queued.")
-            return redirect("training:judge_job", job_id=job.id)
+    job, errors = job_start(request, JudgeJobInput(data=fields))
+    if job is not None:
+        messages.success(request, f"Judge job #{job.id} queued.")
+        return redirect("training:judge_job", job_id=job.id)
     return render(request, "training/judge.html", _form_context(request.POST.dict(), errors), status=400)
 
 
@@ -59,23 +53,11 @@ def judge_job(request: HttpRequest, job_id: int) -> HttpResponse:
 @lead_required
 @require_GET
 def judge_progress(request: HttpRequest, job_id: int) -> HttpResponse:
-    """The self-polling card; once the job has ended it answers 286 and reloads the page (agreement included)."""
-    job = judge_selectors.job_get(job_id=job_id)
-    response = render(request, "training/_judge_progress.html", {"job": job})
-    if not job.is_active and request.htmx:
-        response.status_code = STOP_POLLING
-        response["HX-Refresh"] = "true"
-    return response
+    return job_progress(request, judge_selectors.job_get(job_id=job_id), "training/_judge_progress.html")
 
 
 @lead_required
 @require_POST
 def judge_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
     job = judge_selectors.job_get(job_id=job_id)
-    try:
-        judge_job_cancel(job_id=job.id)
-    except JudgeRejected as exc:
-        messages.error(request, next(iter(exc.errors.values()))[0])
-    else:
-        messages.success(request, f"Judge job #{job.id}: cancellation requested.")
-    return redirect("training:judge_job", job_id=job.id)
+    return job_cancel(request, job, cancel=judge_job_cancel, title=f"Judge job #{job.id}", page="training:judge_job")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, parser_classes, permission_classes
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotate.permissions import IsLead
-from config.api import Conflict, StrictJSONParser, errors
+from config.api import StrictJSONParser, errors
 from training import margin_selectors as selectors
+from training.job_api import job_cancelled, job_created
 from training.margin_serializers import MarginJobInput, MarginJobSerializer
-from training.services.margin_jobs import MarginRejected, margin_job_cancel
+from training.services.margin_jobs import margin_job_cancel
 
 
 @extend_schema(methods=["GET"], request=None, responses={200: MarginJobSerializer(many=True), **errors()})
@@ -26,12 +26,7 @@ def margin_jobs(request: Request) -> Response:
     if request.method == "GET":
         return Response([selectors.margin_job_summary(job=job) for job in selectors.margin_job_list()[:50]])
     given = MarginJobInput(data=request.data)
-    given.is_valid(raise_exception=True)
-    try:
-        job = given.create_job(requested_by=request.user)
-    except MarginRejected as exc:
-        raise ValidationError(exc.errors) from exc
-    return Response(selectors.margin_job_summary(job=selectors.margin_job_get(job_id=job.id)), status=201)
+    return job_created(request, given, get=selectors.margin_job_get, summary=selectors.margin_job_summary)
 
 
 @extend_schema(responses={200: MarginJobSerializer, **errors(404)})
@@ -45,9 +40,6 @@ def margin_job_detail(request: Request, job_id: int) -> Response:
 @api_view(["POST"])
 @permission_classes([IsLead])
 def margin_job_stop(request: Request, job_id: int) -> Response:
-    job = selectors.margin_job_get(job_id=job_id)
-    try:
-        margin_job_cancel(job_id=job.id)
-    except MarginRejected as exc:
-        raise Conflict(exc.errors) from exc
-    return Response(selectors.margin_job_summary(job=selectors.margin_job_get(job_id=job.id)))
+    return job_cancelled(
+        job_id, get=selectors.margin_job_get, cancel=margin_job_cancel, summary=selectors.margin_job_summary
+    )

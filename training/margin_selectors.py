@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from training.models import MarginJob
+from training.selectors import job_state
 
 
 def margin_job_list() -> QuerySet[MarginJob]:
@@ -22,8 +23,7 @@ def margin_job_get(*, job_id: int) -> MarginJob:
 def margin_job_summary(*, job: MarginJob) -> dict[str, Any]:
     """What the API returns for a job."""
     return {
-        "id": job.id,
-        "status": job.status,
+        **job_state(job=job),
         "base_model": {"id": job.base_model_id, "name": job.base_model.name},
         "campaign": job.campaign.slug,
         "model_digest": job.model_digest,
@@ -33,11 +33,4 @@ def margin_job_summary(*, job: MarginJob) -> dict[str, Any]:
             "answers_cached": job.answers_cached,
             "percent": job.percent,
         },
-        "cancel_requested": job.cancel_requested,
-        "error": job.error,
-        "worker": job.worker,
-        "celery_task_id": job.celery_task_id,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from config.ids import MAX_ID
-from training.models import JobStatus
+from training.serializers import ModelJobSerializer
 from training.services.margin_jobs import margin_job_create
 
 
@@ -33,19 +33,10 @@ class NamedModelSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class MarginJobSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=JobStatus.choices)
+class MarginJobSerializer(ModelJobSerializer):
     base_model = NamedModelSerializer()
     campaign = serializers.CharField()
     model_digest = serializers.CharField(
         allow_blank=True, help_text="the SHA-256 the answers are cached under (the export's reference_model_digest)"
     )
     progress = MarginProgressSerializer()
-    cancel_requested = serializers.BooleanField()
-    error = serializers.CharField(allow_blank=True)
-    worker = serializers.CharField(allow_blank=True)
-    celery_task_id = serializers.CharField(allow_blank=True)
-    created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)

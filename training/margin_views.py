@@ -10,10 +10,10 @@ from django.views.decorators.http import require_GET, require_POST
 from annotate.models import Campaign
 from annotate.permissions import lead_required
 from training import margin_selectors as selectors
+from training.job_views import job_cancel, job_progress, job_start
 from training.margin_serializers import MarginJobInput
 from training.selectors import base_model_list
-from training.services.margin_jobs import MarginRejected, margin_job_cancel
-from training.views import STOP_POLLING
+from training.services.margin_jobs import margin_job_cancel
 
 
 def _form_context(values: dict, errors: dict) -> dict:
@@ -32,16 +32,10 @@ def margins(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         values = {"campaign": request.GET.get("campaign", "")[:100]}
         return render(request, "training/margins.html", _form_context(values, {}))
-    given = MarginJobInput(data=request.POST.dict())
-    errors = {} if given.is_valid() else given.errors
-    if not errors:
-        try:
-            job = given.create_job(requested_by=request.user)
-        except MarginRejected as exc:
-            errors = exc.errors
-        else:
-            messages.success(request, f"Scoring #{job.id} queued.")
-            return redirect("training:margin_job", job_id=job.id)
+    job, errors = job_start(request, MarginJobInput(data=request.POST.dict()))
+    if job is not None:
+        messages.success(request, f"Scoring #{job.id} queued.")
+        return redirect("training:margin_job", job_id=job.id)
     return render(request, "training/margins.html", _form_context(request.POST.dict(), errors), status=400)
 
 
@@ -54,23 +48,11 @@ def margin_job(request: HttpRequest, job_id: int) -> HttpResponse:
 @lead_required
 @require_GET
 def margin_progress(request: HttpRequest, job_id: int) -> HttpResponse:
-    """The self-polling card; once the job has ended it answers 286 and reloads the page."""
-    job = selectors.margin_job_get(job_id=job_id)
-    response = render(request, "training/_margin_progress.html", {"job": job})
-    if not job.is_active and request.htmx:
-        response.status_code = STOP_POLLING
-        response["HX-Refresh"] = "true"
-    return response
+    return job_progress(request, selectors.margin_job_get(job_id=job_id), "training/_margin_progress.html")
 
 
 @lead_required
 @require_POST
 def margin_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
     job = selectors.margin_job_get(job_id=job_id)
-    try:
-        margin_job_cancel(job_id=job.id)
-    except MarginRejected as exc:
-        messages.error(request, next(iter(exc.errors.values()))[0])
-    else:
-        messages.success(request, f"Scoring #{job.id}: cancellation requested.")
-    return redirect("training:margin_job", job_id=job.id)
+    return job_cancel(request, job, cancel=margin_job_cancel, title=f"Scoring #{job.id}", page="training:margin_job")

@@ -28,7 +28,7 @@ class BaseModel(models.Model):
 
 
 class JobStatus(models.TextChoices):
-    """One status vocabulary for runs and generation jobs; each has its own transition table in its service."""
+    """One status vocabulary for runs and model jobs; runs move by lifecycle.py's table, jobs by jobs.py's."""
 
     QUEUED = "queued"
     RUNNING = "running"
@@ -37,9 +37,46 @@ class JobStatus(models.TextChoices):
     CANCELLED = "cancelled"
 
 
-class TrainingRun(models.Model):
+class QueuedWork(models.Model):
+    """What runs and model jobs share: a status moved only by a transition table (services/lifecycle.py for runs,
+    services/jobs.py for jobs), a cancel request, the worker that claimed it last, its Celery task and timestamps. A
+    subclass names its progress counters in `PROGRESS` (done, total).
+    """
+
     Status = JobStatus
     ACTIVE = (Status.QUEUED, Status.RUNNING)
+    PROGRESS: tuple[str, str]
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    worker = models.CharField(max_length=200, blank=True, help_text="The hostname of the worker that claimed it last")
+    celery_task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} #{self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        done, total = (getattr(self, name) for name in self.PROGRESS)
+        return int(100 * done / total) if total else 0
+
+
+class TrainingRun(QueuedWork):
+    PROGRESS = ("step", "total_steps")
 
     snapshot = models.ForeignKey("annotate.DatasetSnapshot", on_delete=models.PROTECT, related_name="+")
     base_model = models.ForeignKey(BaseModel, on_delete=models.PROTECT, related_name="runs")
@@ -57,7 +94,6 @@ class TrainingRun(models.Model):
     config = models.JSONField(help_text="The resolved engine config, exactly as the engine receives it")
     data_files = models.JSONField(default=dict, help_text='{"train": path, "test": path, "ties": path}')
     lineage = models.JSONField(default=dict, help_text="Snapshot manifest hash, base model revision, code version")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     step = models.PositiveIntegerField(default=0)
     total_steps = models.PositiveIntegerField(default=0)
     eta_seconds = models.FloatField(null=True, blank=True)
@@ -68,35 +104,17 @@ class TrainingRun(models.Model):
     attempt = models.PositiveIntegerField(
         default=0, help_text="Counted up by each claim; a worker writes only while its attempt is the current one"
     )
-    worker = models.CharField(max_length=200, blank=True, help_text="The hostname of the worker that claimed it last")
-    cancel_requested = models.BooleanField(default=False)
     resume = models.BooleanField(default=False, help_text="Continue from the last checkpoint when next executed")
-    error = models.TextField(blank=True)
     log = models.TextField(blank=True, help_text="The last lines the run reported")
     output_dir = models.CharField(max_length=1000)
     eval_report = models.JSONField(null=True, blank=True)
     launched_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    celery_task_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(QueuedWork.Meta):
         indexes = [models.Index(fields=["status", "heartbeat_at"])]
 
     def __str__(self) -> str:
         return f"run #{self.pk} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.SUCCEEDED:
-            return 100
-        return int(100 * self.step / self.total_steps) if self.total_steps else 0
 
 
 class TrainingWorker(models.Model):
@@ -136,15 +154,23 @@ class RunMetric(models.Model):
         return f"run #{self.run_id} step {self.step}"
 
 
-class GenerationJob(models.Model):
+class ModelJob(QueuedWork):
+    """A job that runs a model on a training worker (generation, judge, margins), at a lead's request."""
+
+    requested_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta(QueuedWork.Meta):
+        abstract = True
+
+
+class GenerationJob(ModelJob):
     """Candidates sampled from pinned models for a campaign's prompts (or uploaded ones), imported as pairs.
 
     Everything the worker needs is fixed at creation: the prompts (copied to `prompts_file`), each model's folder and
     digest (`models`), the sampling settings. The import at the end is one transaction with the job's success.
     """
 
-    Status = JobStatus
-    ACTIVE = (Status.QUEUED, Status.RUNNING)
+    PROGRESS = ("sequences_done", "sequences_total")
 
     name = models.CharField(max_length=200, blank=True)
     source = models.JSONField(default=dict, help_text='Where the prompts came from: {"campaign": slug, "locale", ...}')
@@ -170,47 +196,21 @@ class GenerationJob(models.Model):
     target_campaign = models.ForeignKey(
         "annotate.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="generation_jobs"
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     sequences_done = models.PositiveIntegerField(default=0)
     sequences_total = models.PositiveIntegerField(default=0)
     current_model = models.CharField(max_length=200, blank=True)
-    cancel_requested = models.BooleanField(default=False)
     result = models.JSONField(default=dict, blank=True, help_text="prompts, candidates and comparisons created")
-    error = models.TextField(blank=True)
     output_dir = models.CharField(max_length=1000)
-    worker = models.CharField(max_length=200, blank=True)
-    requested_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    celery_task_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"generation #{self.pk} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.SUCCEEDED:
-            return 100
-        return int(100 * self.sequences_done / self.sequences_total) if self.sequences_total else 0
 
 
-class JudgeJob(models.Model):
+class JudgeJob(ModelJob):
     """A pinned model judging a campaign's pairs in both orders; its verdicts are stored as AI judgments.
 
     The model is pinned at creation like a generation job's (`pinned_model`); the judge's identity (model, version,
     digest of the judge prompt) is fixed then too, so a job run again finds the pairs it already judged.
     """
 
-    Status = JobStatus
-    ACTIVE = (Status.QUEUED, Status.RUNNING)
+    PROGRESS = ("pairs_done", "pairs_total")
 
     pinned_model = models.JSONField(
         default=dict, help_text="{kind, name, revision, model_dir, adapter_dir, base_model_id, run_id, chat}"
@@ -218,38 +218,13 @@ class JudgeJob(models.Model):
     judge = models.JSONField(default=dict, help_text='The judge\'s identity: {"model", "version", "prompt_sha256"}')
     campaign = models.ForeignKey("annotate.Campaign", on_delete=models.CASCADE, related_name="+")
     limit = models.PositiveIntegerField(null=True, blank=True, help_text="Judge only the campaign's first N pairs")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     pairs_done = models.PositiveIntegerField(default=0)
     pairs_total = models.PositiveIntegerField(default=0)
     judged = models.PositiveIntegerField(default=0, help_text="Pairs with a verdict in both orders, stored")
     flips = models.PositiveIntegerField(default=0, help_text="Judged pairs whose verdict changed with the order")
     unparseable = models.PositiveIntegerField(default=0, help_text="Pairs with an answer out of format: no judgment")
     skipped = models.PositiveIntegerField(default=0, help_text="Pairs this judge had already judged")
-    cancel_requested = models.BooleanField(default=False)
     result = models.JSONField(default=dict, blank=True, help_text="The first unparseable answers, as given")
-    error = models.TextField(blank=True)
-    worker = models.CharField(max_length=200, blank=True)
-    requested_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    celery_task_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"judge job #{self.pk} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.SUCCEEDED:
-            return 100
-        return int(100 * self.pairs_done / self.pairs_total) if self.pairs_total else 0
 
     @property
     def position_consistency(self) -> float | None:
@@ -262,7 +237,7 @@ class JudgeJob(models.Model):
         return self.unparseable / answered if answered else None
 
 
-class MarginJob(models.Model):
+class MarginJob(ModelJob):
     """The "Score pair difficulty" job: each answer of a campaign's pairs scored under a registered base model (its summed
     log-prob given the prompt), stored in annotate's per-candidate cache for the export's margin knobs.
 
@@ -270,37 +245,11 @@ class MarginJob(models.Model):
     so a cancelled or failed job keeps what it had scored, and running it again finishes the rest.
     """
 
-    Status = JobStatus
-    ACTIVE = (Status.QUEUED, Status.RUNNING)
+    PROGRESS = ("answers_done", "answers_total")
 
     base_model = models.ForeignKey(BaseModel, on_delete=models.PROTECT, related_name="margin_jobs")
     campaign = models.ForeignKey("annotate.Campaign", on_delete=models.CASCADE, related_name="margin_jobs")
     model_digest = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the model's files, when run")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     answers_total = models.PositiveIntegerField(default=0, help_text="Answers to score (the rest were cached)")
     answers_done = models.PositiveIntegerField(default=0)
     answers_cached = models.PositiveIntegerField(default=0, help_text="Answers already scored under the digest")
-    cancel_requested = models.BooleanField(default=False)
-    error = models.TextField(blank=True)
-    worker = models.CharField(max_length=200, blank=True)
-    requested_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    celery_task_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"margin job #{self.pk} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.SUCCEEDED:
-            return 100
-        return int(100 * self.answers_done / self.answers_total) if self.answers_total else 0

@@ -23,7 +23,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from training.models import BaseModel, RunMetric, TrainingRun, TrainingWorker
+from training.models import BaseModel, ModelJob, RunMetric, TrainingRun, TrainingWorker
 
 Status = TrainingRun.Status
 LOST = "lost"  # shown, never stored: a running run whose heartbeat went stale (the sweep records it as failed)
@@ -209,4 +209,19 @@ def worker_summary(*, worker: TrainingWorker) -> dict[str, Any]:
         "busy_run": worker.busy_run,
         "started_at": worker.started_at,
         "last_seen_at": worker.last_seen_at,
+    }
+
+
+def job_state(*, job: ModelJob) -> dict[str, Any]:
+    """What every model job's API summary has (serializers.ModelJobSerializer), before its own fields."""
+    return {
+        "id": job.id,
+        "status": job.status,
+        "cancel_requested": job.cancel_requested,
+        "error": job.error,
+        "worker": job.worker,
+        "celery_task_id": job.celery_task_id,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
     }

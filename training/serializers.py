@@ -122,6 +122,20 @@ class GenerationJobInput(serializers.Serializer):
         )
 
 
+class ModelJobSerializer(serializers.Serializer):
+    """What every model job's API shape has (selectors.job_state), before its own fields."""
+
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    cancel_requested = serializers.BooleanField()
+    error = serializers.CharField(allow_blank=True)
+    worker = serializers.CharField(allow_blank=True)
+    celery_task_id = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
 class GenerationProgressSerializer(serializers.Serializer):
     sequences_done = serializers.IntegerField()
     sequences_total = serializers.IntegerField()
@@ -137,12 +151,9 @@ class PinnedModelSerializer(serializers.Serializer):
     revision = serializers.CharField(allow_blank=True, allow_null=True)
 
 
-class GenerationJobSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+class GenerationJobSerializer(ModelJobSerializer):
     name = serializers.CharField(allow_blank=True)
-    status = serializers.ChoiceField(choices=JobStatus.choices)
     progress = GenerationProgressSerializer()
-    cancel_requested = serializers.BooleanField()
     source = serializers.DictField(help_text="where the prompts came from")
     prompt_count = serializers.IntegerField()
     models = PinnedModelSerializer(many=True, help_text="the models sampled, pinned when the job was created")
@@ -151,9 +162,3 @@ class GenerationJobSerializer(serializers.Serializer):
     target_campaign = serializers.CharField()
     round_of = serializers.IntegerField(allow_null=True, help_text="the run whose next on-policy round this is")
     result = serializers.DictField(help_text="prompts, candidates and comparisons created")
-    error = serializers.CharField(allow_blank=True)
-    worker = serializers.CharField(allow_blank=True)
-    celery_task_id = serializers.CharField(allow_blank=True)
-    created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)

@@ -14,8 +14,8 @@ def train_run(self, run_id: int) -> str | None:
     return lifecycle.run_execute(run_id=run_id, worker=self.request.hostname or "")
 
 
-# Sent by Celery beat (CELERY_BEAT_SCHEDULE) to the default queue: records runs (and generation jobs) whose worker
-# went silent as lost.
+# Sent by Celery beat (CELERY_BEAT_SCHEDULE) to the default queue: records runs (and generation, judge and margin
+# jobs) whose worker went silent as lost.
 @shared_task(name="training.tasks.sweep_lost_runs", ignore_result=True)
 def sweep_lost_runs() -> int:
     lost = lifecycle.runs_mark_lost() + generation.generation_jobs_mark_lost()

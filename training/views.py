@@ -13,13 +13,10 @@ from config.ids import InvalidId, parse_ids, read_query
 from training import selectors
 from training.forms import LaunchQuery, MetricsQuery, RegisterModelForm, RunForm
 from training.generation_selectors import run_lineage
+from training.job_views import polled_card
 from training.presets import DEFAULT_PRESET, PRESETS
 from training.report import compare_rows, compare_series, report_context
 from training.services import RunRejected, artifacts, base_models, launch, lifecycle
-
-# htmx stops polling an element when its response has this status.
-STOP_POLLING = 286
-
 
 # The runs list's sortable columns: (sort key, header); numbers sort best first on the first click.
 SORT_COLUMNS = (
@@ -112,10 +109,7 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
     """The self-polling status card; once the run has ended (or shows lost) it answers 286 and reloads the page."""
     run = selectors.run_get(run_id=run_id)
     response = render(request, "training/_progress.html", _run_context(run))
-    if run.shown_status not in run.ACTIVE and request.htmx:
-        response.status_code = STOP_POLLING
-        response["HX-Refresh"] = "true"
-    return response
+    return polled_card(request, response, ended=run.shown_status not in run.ACTIVE)
 
 
 @lead_required

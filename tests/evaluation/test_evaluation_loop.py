@@ -13,7 +13,7 @@ from annotate.models import Assignment, Candidate, Judgment
 from evaluation.human_evaluation import human_evaluation_get
 from evaluation.models import EvaluationCampaign
 from evaluation.selectors import normalised_answer
-from tests.training.worker import Worker, wait_for
+from tests.training.worker import wait_for, worker_for
 from training.tasks import generate_candidates
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -23,12 +23,8 @@ CHOICES = ("left", "right", "tie", "both_bad")
 
 @pytest.fixture
 def worker(tmp_path, monkeypatch):
-    worker = Worker(tmp_path / "worker-logs")
-    worker.log_dir.mkdir()
-    worker.route(generate_candidates, monkeypatch)
-    worker.start()
-    yield worker
-    worker.kill()
+    with worker_for(generate_candidates, tmp_path, monkeypatch) as worker:
+        yield worker
 
 
 def ratings_for(rubric: dict) -> dict:

@@ -11,6 +11,7 @@ from annotate.models import Campaign, Candidate, Comparison
 from tests.factories import CampaignFactory, LocaleFactory, PromptFactory
 from training.models import GenerationJob
 from training.services import generation
+from training.services.jobs import ProgressWriter
 
 Status = GenerationJob.Status
 SETTINGS = {"samples": 2, "temperature": 1.0, "top_p": 1.0, "max_new_tokens": 6, "seed": 7}
@@ -95,13 +96,13 @@ def test_a_queued_job_is_cancelled_at_once_and_a_running_one_stops_after_a_batch
 
     running = create([f"base:{tiny_base_model.id}"], lena)
     monkeypatch.setattr(generation, "BATCH_SIZE", 2)
-    original = generation._Progress.__call__
+    original = ProgressWriter.__call__
 
     def cancel_then_report(self, done, total):
         generation.generation_job_cancel(job_id=self.job_id)
         original(self, done, total)
 
-    monkeypatch.setattr(generation._Progress, "__call__", cancel_then_report)
+    monkeypatch.setattr(ProgressWriter, "__call__", cancel_then_report)
     assert generation.generation_job_execute(job_id=running.id) == Status.CANCELLED
     running.refresh_from_db()
     assert running.status == Status.CANCELLED and running.sequences_done == 2

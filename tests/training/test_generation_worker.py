@@ -6,7 +6,7 @@ import pytest
 
 from annotate.models import Comparison, Judgment
 from tests.factories import CampaignFactory, LocaleFactory, PromptFactory
-from tests.training.worker import Worker, wait_for
+from tests.training.worker import wait_for, worker_for
 from training.models import GenerationJob
 from training.tasks import generate_candidates
 
@@ -15,12 +15,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def worker(tmp_path, monkeypatch):
-    worker = Worker(tmp_path / "worker-logs")
-    worker.log_dir.mkdir()
-    worker.route(generate_candidates, monkeypatch)
-    worker.start()
-    yield worker
-    worker.kill()
+    with worker_for(generate_candidates, tmp_path, monkeypatch) as worker:
+        yield worker
 
 
 def ratings_for(rubric: dict) -> dict:

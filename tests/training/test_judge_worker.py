@@ -6,7 +6,7 @@ import pytest
 
 from annotate.models import Judgment
 from tests.factories import CampaignFactory, CandidateFactory, ComparisonFactory, LocaleFactory, PromptFactory
-from tests.training.worker import Worker, wait_for
+from tests.training.worker import wait_for, worker_for
 from training.tasks import judge_pairs
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -14,12 +14,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def worker(tmp_path, monkeypatch):
-    worker = Worker(tmp_path / "worker-logs")
-    worker.log_dir.mkdir()
-    worker.route(judge_pairs, monkeypatch)
-    worker.start()
-    yield worker
-    worker.kill()
+    with worker_for(judge_pairs, tmp_path, monkeypatch) as worker:
+        yield worker
 
 
 def test_a_judge_job_on_a_worker_judges_every_pair_and_reports_its_counts(

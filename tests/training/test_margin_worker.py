@@ -6,7 +6,7 @@ import pytest
 
 from annotate.models import CandidateLogProb
 from tests.factories import CampaignFactory, CandidateFactory, ComparisonFactory, JudgmentFactory, PromptFactory
-from tests.training.worker import Worker, wait_for
+from tests.training.worker import wait_for, worker_for
 from training.tasks import score_margins
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -14,12 +14,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def worker(tmp_path, monkeypatch):
-    worker = Worker(tmp_path / "worker-logs")
-    worker.log_dir.mkdir()
-    worker.route(score_margins, monkeypatch)
-    worker.start()
-    yield worker
-    worker.kill()
+    with worker_for(score_margins, tmp_path, monkeypatch) as worker:
+        yield worker
 
 
 def test_a_job_on_a_worker_scores_answers_that_an_export_then_filters_on(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
@@ -74,6 +75,19 @@ class Worker:
     def route(self, task, monkeypatch) -> None:
         """Send `task` to this worker's queue (the router is cached, so patch the call rather than the routes)."""
         monkeypatch.setattr(task, "apply_async", functools.partial(task.apply_async, queue=self.queue))
+
+
+@contextlib.contextmanager
+def worker_for(task, tmp_path: Path, monkeypatch):
+    """A worker process that `task` is sent to, killed at the end."""
+    worker = Worker(tmp_path / "worker-logs")
+    worker.log_dir.mkdir()
+    worker.route(task, monkeypatch)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.kill()
 
 
 def wait_for(predicate, *, timeout: float, every: float = 0.1, message: str = "") -> None:

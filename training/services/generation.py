@@ -1,16 +1,15 @@
 """Generation jobs: sample candidates from pinned models and import them into a campaign as pairs to judge.
 
 Creation fixes everything the worker needs (the prompts, copied to a file; each model's folder and pin; the
-settings), so a job means the same thing whenever it runs. Every change of a job's status goes through `_apply`
-with an action of TRANSITIONS (one conditional UPDATE), as a run's does (services/lifecycle.py). The import at the
-end and the job's success are one transaction: a job either filled its campaign or left it as it was.
+settings), so a job means the same thing whenever it runs. Its status moves as every model job's does (jobs.py).
+The import at the end and the job's success are one transaction: a job either filled its campaign or left it as it
+was.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -25,43 +24,18 @@ from django.utils.text import slugify
 from annotate.models import Campaign, Locale
 from annotate.services.importing import ImportRejected, import_comparisons
 from training.models import BaseModel, GenerationJob, TrainingRun
-from training.selectors import live_workers, stale_cutoff
-from training.services import GenerationRejected, Transition
+from training.services import GenerationRejected
 from training.services.base_models import base_model_problems, model_revision
 from training.services.generation_prompts import as_chat, chosen_prompt_rows
+from training.services.jobs import JobFailed, ProgressWriter, job_cancel, job_execute, job_move, jobs_mark_lost
 
 logger = logging.getLogger(__name__)
 
-Status = GenerationJob.Status
 PAIRING = ("across-models", "all")
-# Progress is written at most this often (seconds); the cancel flag is read with it.
-PROGRESS_INTERVAL_S = 1.0
 # "auto": CUDA when the worker has it; sequences sampled together (bounded by memory on long answers).
 DEVICE = "auto"
 BATCH_SIZE = 16
 JOB_WORKER_LOST = "worker lost: {worker} stopped beating (it died or was killed); nothing was imported, start it again"
-
-
-class JobCancelled(Exception):
-    """Raised from the progress callback when a lead asked the running job to stop."""
-
-
-TRANSITIONS: dict[str, Transition] = {
-    "claim": Transition((Status.QUEUED,), Status.RUNNING),
-    "progress": Transition((Status.RUNNING,), Status.RUNNING),
-    "request_stop": Transition((Status.RUNNING,), Status.RUNNING),
-    "finish": Transition((Status.RUNNING,), Status.SUCCEEDED),
-    "fail": Transition((Status.RUNNING,), Status.FAILED),
-    "stop": Transition((Status.RUNNING,), Status.CANCELLED),
-    "cancel": Transition((Status.QUEUED,), Status.CANCELLED),
-    "mark_lost": Transition((Status.RUNNING,), Status.FAILED),
-}
-
-
-def _apply(action: str, *, job_id: int, **fields: Any) -> bool:
-    """The conditional update behind every transition: True when this call moved the job."""
-    move = TRANSITIONS[action]
-    return GenerationJob.objects.filter(id=job_id, status__in=move.sources).update(status=move.target, **fields) == 1
 
 
 # --- creation ----------------------------------------------------------------------------------------------------
@@ -71,7 +45,7 @@ def run_model_name(run: TrainingRun) -> str:
     return run.name or f"run #{run.id}"
 
 
-def _pin(choice: str, errors: list[str]) -> dict[str, Any] | None:
+def model_pin(choice: str, errors: list[str]) -> dict[str, Any] | None:
     """`base:ID` or `run:ID` → the model as the worker will load it, pinned (base revision, or run id)."""
     kind, _, raw_id = choice.partition(":")
     if kind not in ("base", "run") or not raw_id.isdigit():
@@ -107,9 +81,15 @@ def _pin(choice: str, errors: list[str]) -> dict[str, Any] | None:
     }
 
 
+def check_pin(pin: dict[str, Any]) -> None:
+    """At execution: the pinned model's folder must be as it was when the job was created."""
+    if model_revision(Path(pin["model_dir"])) != pin["revision"]:
+        raise RuntimeError(f"{pin['model_dir']} changed since the job was created (its revision differs)")
+
+
 def _pins(choices: list[str]) -> list[dict[str, Any]]:
     errors: list[str] = []
-    pins = [pin for choice in dict.fromkeys(choices) if (pin := _pin(choice, errors)) is not None]
+    pins = [pin for choice in dict.fromkeys(choices) if (pin := model_pin(choice, errors)) is not None]
     if not choices:
         errors.append("choose at least one model")
     names = [pin["name"] for pin in pins]
@@ -235,34 +215,10 @@ def generation_job_create(
 
 def generation_job_cancel(*, job_id: int) -> GenerationJob:
     """A queued job is cancelled at once; a running one is asked to stop (it stops after its current batch)."""
-    moved = _apply("cancel", job_id=job_id, finished_at=timezone.now()) or _apply(
-        "request_stop", job_id=job_id, cancel_requested=True
-    )
-    job = GenerationJob.objects.get(id=job_id)
-    if not moved:
-        raise GenerationRejected({"status": [f"job #{job.id} is {job.status}; only a queued or running job can stop"]})
-    return job
+    return job_cancel(GenerationJob, job_id=job_id, rejected=GenerationRejected)
 
 
 # --- execution (the worker) --------------------------------------------------------------------------------------
-
-
-class _Progress:
-    """The engine's per-batch callback: writes progress now and then, and stops the job when asked to."""
-
-    def __init__(self, job: GenerationJob, done_before: int) -> None:
-        self.job_id, self.done_before, self.last = job.id, done_before, 0.0
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self.last < PROGRESS_INTERVAL_S and done < total:
-            return
-        self.last = now
-        GenerationJob.objects.filter(id=self.job_id, status=Status.RUNNING).update(
-            sequences_done=self.done_before + done
-        )
-        if GenerationJob.objects.filter(id=self.job_id, cancel_requested=True).exists():
-            raise JobCancelled
 
 
 def _sample(job: GenerationJob, pin: dict[str, Any], rows, done_before: int) -> list[dict[str, Any]]:
@@ -271,8 +227,7 @@ def _sample(job: GenerationJob, pin: dict[str, Any], rows, done_before: int) -> 
     from training.engine.generate import generate_rows, load_generator
     from training.engine.sampling import SamplingSettings
 
-    if model_revision(Path(pin["model_dir"])) != pin["revision"]:
-        raise RuntimeError(f"{pin['model_dir']} changed since the job was created (its revision differs)")
+    check_pin(pin)
     model, tokenizer = load_generator(pin["model_dir"], pin["adapter_dir"], device=DEVICE)
     out = generate_rows(
         model,
@@ -283,7 +238,7 @@ def _sample(job: GenerationJob, pin: dict[str, Any], rows, done_before: int) -> 
         base_sha256=model_digest(pin["model_dir"]),
         adapter_sha256=adapter_digest(pin["adapter_dir"]) if pin["adapter_dir"] else None,
         batch_size=BATCH_SIZE,
-        on_batch=_Progress(job, done_before),
+        on_batch=ProgressWriter(GenerationJob, job_id=job.id, field="sequences_done", offset=done_before),
     )
     for row in out:
         for candidate in row["candidates"]:
@@ -299,63 +254,44 @@ def _import(job: GenerationJob, rows: list[dict[str, Any]]) -> None:
     """Import every model's answers and record success, in one transaction."""
     data = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode()
     (Path(job.output_dir) / "candidates.jsonl").write_bytes(data)
-    with transaction.atomic():
-        result = import_comparisons(
-            campaign_slug=job.target_slug, data=data, pairs=job.pairs, allow_empty=True, allow_identical=True
-        )
-        counts = {
-            "prompts_created": result.prompts_created,
-            "candidates_created": result.candidates_created,
-            "comparisons_created": result.comparisons_created,
-        }
-        now = timezone.now()
-        if not _apply(
-            "finish", job_id=job.id, target_campaign=result.campaign, result=counts, finished_at=now, current_model=""
-        ):
-            transaction.set_rollback(True)
+    try:
+        with transaction.atomic():
+            result = import_comparisons(
+                campaign_slug=job.target_slug, data=data, pairs=job.pairs, allow_empty=True, allow_identical=True
+            )
+            counts = {
+                "prompts_created": result.prompts_created,
+                "candidates_created": result.candidates_created,
+                "comparisons_created": result.comparisons_created,
+            }
+            fields = {"target_campaign": result.campaign, "result": counts, "current_model": ""}
+            if not job_move(GenerationJob, "finish", job_id=job.id, finished_at=timezone.now(), **fields):
+                transaction.set_rollback(True)
+    except ImportRejected as exc:
+        raise JobFailed("import refused: " + "; ".join(exc.errors)) from exc
+
+
+def _generate(job: GenerationJob) -> None:
+    """Sample from each model in turn, then import everything (which records the job's success)."""
+    from training.engine.prompts import read_prompt_rows
+
+    per_model = job.prompt_count * job.settings["samples"]
+    prompts = read_prompt_rows(job.prompts_file)
+    merged = [{**row.fields, "candidates": []} for row in prompts]
+    for index, pin in enumerate(job.pinned_models):
+        job_move(GenerationJob, "progress", job_id=job.id, current_model=pin["name"], sequences_done=index * per_model)
+        for row, answered in zip(merged, _sample(job, pin, prompts, index * per_model), strict=True):
+            row["candidates"] += answered["candidates"]
+    _import(job, merged)
 
 
 def generation_job_execute(*, job_id: int, worker: str = "") -> str | None:
     """Claim the job, sample from each model, import; returns the final status, or None if another delivery had it."""
-    if not _apply("claim", job_id=job_id, started_at=timezone.now(), worker=worker, error=""):
-        return None
-    from training.engine.prompts import read_prompt_rows
-
-    job = GenerationJob.objects.get(id=job_id)
-    per_model = job.prompt_count * job.settings["samples"]
-    try:
-        prompts = read_prompt_rows(job.prompts_file)
-        merged = [{**row.fields, "candidates": []} for row in prompts]
-        for index, pin in enumerate(job.pinned_models):
-            _apply("progress", job_id=job.id, current_model=pin["name"], sequences_done=index * per_model)
-            for row, answered in zip(merged, _sample(job, pin, prompts, index * per_model), strict=True):
-                row["candidates"] += answered["candidates"]
-        _import(job, merged)
-    except JobCancelled:
-        _apply("stop", job_id=job.id, finished_at=timezone.now(), current_model="")
-        return Status.CANCELLED
-    except ImportRejected as exc:
-        _apply("fail", job_id=job.id, finished_at=timezone.now(), error="import refused: " + "; ".join(exc.errors))
-        return Status.FAILED
-    except Exception as exc:  # any failure is kept on the job with its message; the task never retries
-        logger.exception("generation job %s failed", job.id)
-        _apply("fail", job_id=job.id, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}")
-        return Status.FAILED
-    return GenerationJob.objects.values_list("status", flat=True).get(id=job.id)
+    return job_execute(
+        GenerationJob.objects.all(), job_id=job_id, worker=worker, work=_generate, stopped={"current_model": ""}
+    )
 
 
 def generation_jobs_mark_lost(*, now: datetime | None = None) -> int:
-    """Running jobs whose worker is no longer a live training worker are failed as "worker lost"; returns how many.
-
-    A job has no heartbeat of its own: its worker's (TrainingWorker.last_seen_at) says whether anyone still runs it.
-    Jobs claimed within the stale period are left alone, so a worker that has just started is never judged early.
-    """
-    now = now or timezone.now()
-    live = live_workers(now).values_list("name", flat=True)
-    lost = GenerationJob.objects.filter(status=Status.RUNNING, started_at__lt=stale_cutoff(now)).exclude(
-        worker__in=live
-    )
-    return sum(
-        _apply("mark_lost", job_id=job_id, finished_at=now, error=JOB_WORKER_LOST.format(worker=worker or "?"))
-        for job_id, worker in lost.values_list("id", "worker")
-    )
+    """Running jobs whose worker is no longer a live training worker are failed as "worker lost"; returns how many."""
+    return jobs_mark_lost(GenerationJob, message=JOB_WORKER_LOST, now=now)

@@ -1,37 +1,30 @@
 """Judge jobs: a pinned model judges a campaign's pairs in both orders; its verdicts become AI judgments.
 
 Creation pins the model (as a generation job does) and fixes the judge's identity: the model's name, its version
-(the base model's revision, or `run-ID` for an adapter) and the digest of the judge prompt. Every change of a job's
-status goes through `_apply` with an action of TRANSITIONS (one conditional UPDATE). The worker judges the pairs in
-chunks; each chunk's verdicts and the job's counts are written in one transaction through annotate's service, so a
-cancelled or failed job keeps what it judged, and a job run again skips the pairs its judge already judged.
+(the base model's revision, or `run-ID` for an adapter) and the digest of the judge prompt. Its status moves as every
+model job's does (jobs.py). The worker judges the pairs in chunks; each chunk's verdicts and the job's counts are
+written in one transaction through annotate's service, so a cancelled or failed job keeps what it judged, and a job
+run again skips the pairs its judge already judged.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
 from annotate import ai_judge_selectors
 from annotate.models import Campaign
 from annotate.services.ai_judgments import AiJudge, ai_judgments_record
 from training.models import JudgeJob
-from training.selectors import live_workers, stale_cutoff
-from training.services import GenerationRejected, Transition
-from training.services.base_models import model_revision
-from training.services.generation import _pin
+from training.services import JobRejected
+from training.services.generation import check_pin, model_pin
+from training.services.jobs import JobCancelled, job_cancel, job_execute, job_move, jobs_mark_lost, stop_if_asked
 
-logger = logging.getLogger(__name__)
-
-Status = JudgeJob.Status
 DEVICE = "auto"
 CHUNK_PAIRS = 8  # pairs judged between two progress writes (16 prompts: both orders)
 MAX_LIMIT = 100_000
@@ -41,30 +34,8 @@ JOB_WORKER_LOST = (
 )
 
 
-class JudgeRejected(GenerationRejected):
+class JudgeRejected(JobRejected):
     """A judge job that cannot be created or acted on; `errors` maps each field to messages a user can act on."""
-
-
-class JobCancelled(Exception):
-    pass
-
-
-TRANSITIONS: dict[str, Transition] = {
-    "claim": Transition((Status.QUEUED,), Status.RUNNING),
-    "progress": Transition((Status.RUNNING,), Status.RUNNING),
-    "request_stop": Transition((Status.RUNNING,), Status.RUNNING),
-    "finish": Transition((Status.RUNNING,), Status.SUCCEEDED),
-    "fail": Transition((Status.RUNNING,), Status.FAILED),
-    "stop": Transition((Status.RUNNING,), Status.CANCELLED),
-    "cancel": Transition((Status.QUEUED,), Status.CANCELLED),
-    "mark_lost": Transition((Status.RUNNING,), Status.FAILED),
-}
-
-
-def _apply(action: str, *, job_id: int, **fields: Any) -> bool:
-    """The conditional update behind every transition: True when this call moved the job."""
-    move = TRANSITIONS[action]
-    return JudgeJob.objects.filter(id=job_id, status__in=move.sources).update(status=move.target, **fields) == 1
 
 
 # --- creation ----------------------------------------------------------------------------------------------------
@@ -88,7 +59,7 @@ def judge_job_create(
     """Validate, pin the model, create the job and queue it on commit; JudgeRejected (field → messages)."""
     errors: dict[str, list[str]] = {}
     model_errors: list[str] = []
-    pin = _pin(model, model_errors) if model else None
+    pin = model_pin(model, model_errors) if model else None
     if not model:
         model_errors.append("choose a model")
     if model_errors:
@@ -121,13 +92,7 @@ def judge_job_create(
 
 def judge_job_cancel(*, job_id: int) -> JudgeJob:
     """A queued job is cancelled at once; a running one is asked to stop (after its current chunk)."""
-    moved = _apply("cancel", job_id=job_id, finished_at=timezone.now()) or _apply(
-        "request_stop", job_id=job_id, cancel_requested=True
-    )
-    job = JudgeJob.objects.get(id=job_id)
-    if not moved:
-        raise JudgeRejected({"status": [f"judge job #{job.id} is {job.status}; only a queued or running job can stop"]})
-    return job
+    return job_cancel(JudgeJob, job_id=job_id, rejected=JudgeRejected)
 
 
 # --- execution (the worker) --------------------------------------------------------------------------------------
@@ -146,7 +111,8 @@ def _record_chunk(job: JudgeJob, verdicts, unparsed: list[dict[str, Any]], skipp
         for v in verdicts:
             if not v.parsed and len(unparsed) < UNPARSEABLE_KEPT:
                 unparsed.append({"comparison": v.key, "answers": list(v.answers)})
-        moved = _apply(
+        moved = job_move(
+            JudgeJob,
             "progress",
             job_id=job.id,
             pairs_done=F("pairs_done") + len(verdicts) + skipped,
@@ -161,57 +127,39 @@ def _record_chunk(job: JudgeJob, verdicts, unparsed: list[dict[str, Any]], skipp
     return moved
 
 
-def _judge(job: JudgeJob) -> None:
+def _judge(job: JudgeJob) -> dict[str, Any]:
+    """Judge the pairs this judge has not judged yet, a chunk at a time; nothing more to record with the success."""
     from training.engine.generate import load_generator
     from training.engine.judge import JudgePair, Rubric, judge_pairs
 
     pin = job.pinned_model
-    if model_revision(Path(pin["model_dir"])) != pin["revision"]:
-        raise RuntimeError(f"{pin['model_dir']} changed since the job was created (its revision differs)")
+    check_pin(pin)
     pairs = ai_judge_selectors.pairs_for_judge(campaign=job.campaign, limit=job.limit)
     done = ai_judge_selectors.judged_pair_ids(campaign=job.campaign, judge=as_judge(job.judge))
     todo = [p for p in pairs if p["comparison"] not in done]
-    _apply("progress", job_id=job.id, pairs_total=len(pairs), pairs_done=0)
+    job_move(JudgeJob, "progress", job_id=job.id, pairs_total=len(pairs), pairs_done=0)
     if len(todo) < len(pairs):
         _record_chunk(job, [], [], len(pairs) - len(todo))
     if not todo:
-        return
+        return {}
     model, tokenizer = load_generator(pin["model_dir"], pin["adapter_dir"], device=DEVICE)
     rubric = Rubric(**ai_judge_selectors.judge_rubric(campaign=job.campaign))
     unparsed: list[dict[str, Any]] = []
     for start in range(0, len(todo), CHUNK_PAIRS):
-        if JudgeJob.objects.filter(id=job.id, cancel_requested=True).exists():
-            raise JobCancelled
+        stop_if_asked(JudgeJob, job_id=job.id)
         chunk = [JudgePair(p["comparison"], p["prompt"], p["a"], p["b"]) for p in todo[start : start + CHUNK_PAIRS]]
         verdicts = judge_pairs(model, tokenizer, rubric, chunk)
         if not _record_chunk(job, verdicts, unparsed, 0):
             raise JobCancelled  # no longer running (declared lost): stop writing
+    return {}
 
 
 def judge_job_execute(*, job_id: int, worker: str = "") -> str | None:
     """Claim the job and judge its pairs; returns the final status, or None if another delivery had it."""
-    if not _apply("claim", job_id=job_id, started_at=timezone.now(), worker=worker, error=""):
-        return None
-    job = JudgeJob.objects.select_related("campaign__rubric").get(id=job_id)
-    try:
-        _judge(job)
-    except JobCancelled:
-        _apply("stop", job_id=job.id, finished_at=timezone.now())
-        return JudgeJob.objects.values_list("status", flat=True).get(id=job.id)
-    except Exception as exc:  # any failure is kept on the job with its message; the task never retries
-        logger.exception("judge job %s failed", job.id)
-        _apply("fail", job_id=job.id, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}")
-        return Status.FAILED
-    _apply("finish", job_id=job.id, finished_at=timezone.now())
-    return JudgeJob.objects.values_list("status", flat=True).get(id=job.id)
+    jobs = JudgeJob.objects.select_related("campaign__rubric")
+    return job_execute(jobs, job_id=job_id, worker=worker, work=_judge)
 
 
 def judge_jobs_mark_lost(*, now: datetime | None = None) -> int:
     """Running jobs whose worker is no longer a live training worker are failed as "worker lost"; returns how many."""
-    now = now or timezone.now()
-    live = live_workers(now).values_list("name", flat=True)
-    lost = JudgeJob.objects.filter(status=Status.RUNNING, started_at__lt=stale_cutoff(now)).exclude(worker__in=live)
-    return sum(
-        _apply("mark_lost", job_id=job_id, finished_at=now, error=JOB_WORKER_LOST.format(worker=worker or "?"))
-        for job_id, worker in lost.values_list("id", "worker")
-    )
+    return jobs_mark_lost(JudgeJob, message=JOB_WORKER_LOST, now=now)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from training.models import RunMetric, TrainingRun
 from training.selectors import stale_cutoff
 from training.services import RunRejected, Transition
+from training.services.jobs import TRANSITIONS as JOB_TRANSITIONS
 from training.services.launch import enqueue, pairs_in
 
 logger = logging.getLogger(__name__)
@@ -28,19 +29,12 @@ Status = TrainingRun.Status
 WORKER_LOST = "worker lost: no heartbeat since {since} (the worker died or was killed); resume to continue"
 
 
-# The allowed moves, declared once. progress, heartbeat and request_stop keep a running run running (they write other
-# fields); stop is the worker honouring a cancel request, cancel stops a run no worker has claimed yet.
+# A run moves as a model job does (jobs.py), and also beats (keeping a running run running) and resumes from its
+# last checkpoint.
 TRANSITIONS: dict[str, Transition] = {
-    "claim": Transition((Status.QUEUED,), Status.RUNNING),
-    "progress": Transition((Status.RUNNING,), Status.RUNNING),
+    **JOB_TRANSITIONS,
     "heartbeat": Transition((Status.RUNNING,), Status.RUNNING),
-    "request_stop": Transition((Status.RUNNING,), Status.RUNNING),
-    "finish": Transition((Status.RUNNING,), Status.SUCCEEDED),
-    "fail": Transition((Status.RUNNING,), Status.FAILED),
-    "stop": Transition((Status.RUNNING,), Status.CANCELLED),
-    "cancel": Transition((Status.QUEUED,), Status.CANCELLED),
     "resume": Transition((Status.FAILED, Status.CANCELLED), Status.QUEUED),
-    "mark_lost": Transition((Status.RUNNING,), Status.FAILED),
 }
 ENDING = {Status.SUCCEEDED: "finish", Status.FAILED: "fail", Status.CANCELLED: "stop"}
 

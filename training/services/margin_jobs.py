@@ -2,14 +2,11 @@
 
 The worker scores only the answers the model's digest has not scored yet and writes each batch through annotate's
 service (`annotate.services.margin_logps`), so the cache grows as the job runs and a stopped job loses nothing.
-Every change of a job's status goes through `_apply` with an action of TRANSITIONS (one conditional UPDATE), as
-generation jobs do.
+Its status moves as every model job's does (jobs.py).
 """
 
 from __future__ import annotations
 
-import logging
-import time
 import uuid
 from datetime import datetime
 from itertools import islice
@@ -17,54 +14,24 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.utils import timezone
 
 from annotate.margin_selectors import campaign_has_chat_prompts, candidates_to_score, paired_candidates
 from annotate.models import Campaign, Candidate
 from annotate.services.margin_logps import LogProbResult, candidate_logprobs_store
 from training.models import BaseModel, MarginJob
-from training.selectors import live_workers, stale_cutoff
-from training.services import Transition
+from training.services import JobRejected
 from training.services.base_models import base_model_problems
+from training.services.jobs import ProgressWriter, job_cancel, job_execute, job_move, jobs_mark_lost
 
-logger = logging.getLogger(__name__)
-
-Status = MarginJob.Status
 DEVICE = "auto"
 BATCH_SIZE = 8
 # Answers read, scored and stored together: a cancelled job keeps every chunk it finished.
 CHUNK_SIZE = 64
-PROGRESS_INTERVAL_S = 1.0
 JOB_WORKER_LOST = "worker lost: {worker} stopped beating (it died or was killed); start it again to score the rest"
 
-TRANSITIONS: dict[str, Transition] = {
-    "claim": Transition((Status.QUEUED,), Status.RUNNING),
-    "progress": Transition((Status.RUNNING,), Status.RUNNING),
-    "request_stop": Transition((Status.RUNNING,), Status.RUNNING),
-    "finish": Transition((Status.RUNNING,), Status.SUCCEEDED),
-    "fail": Transition((Status.RUNNING,), Status.FAILED),
-    "stop": Transition((Status.RUNNING,), Status.CANCELLED),
-    "cancel": Transition((Status.QUEUED,), Status.CANCELLED),
-    "mark_lost": Transition((Status.RUNNING,), Status.FAILED),
-}
 
-
-class MarginRejected(Exception):
+class MarginRejected(JobRejected):
     """A margin job that cannot be created or acted on; `errors` maps each field to messages a user can act on."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        super().__init__("; ".join(f"{key}: {m}" for key, messages in errors.items() for m in messages))
-
-
-class JobCancelled(Exception):
-    """Raised between chunks when a lead asked the running job to stop."""
-
-
-def _apply(action: str, *, job_id: int, **fields: Any) -> bool:
-    """The conditional update behind every transition: True when this call moved the job."""
-    move = TRANSITIONS[action]
-    return MarginJob.objects.filter(id=job_id, status__in=move.sources).update(status=move.target, **fields) == 1
 
 
 def margin_job_create(*, base_model_id: int, campaign_slug: str, requested_by: AbstractBaseUser | None) -> MarginJob:
@@ -97,34 +64,17 @@ def margin_job_create(*, base_model_id: int, campaign_slug: str, requested_by: A
 
 def margin_job_cancel(*, job_id: int) -> MarginJob:
     """A queued job is cancelled at once; a running one is asked to stop (it stops after its current chunk)."""
-    moved = _apply("cancel", job_id=job_id, finished_at=timezone.now()) or _apply(
-        "request_stop", job_id=job_id, cancel_requested=True
-    )
-    job = MarginJob.objects.get(id=job_id)
-    if not moved:
-        raise MarginRejected({"status": [f"job #{job.id} is {job.status}; only a queued or running job can stop"]})
-    return job
+    return job_cancel(MarginJob, job_id=job_id, rejected=MarginRejected)
 
 
-class _Progress:
-    """Writes answers done now and then, and stops the job when a lead asked it to."""
-
-    def __init__(self, job_id: int) -> None:
-        self.job_id, self.last = job_id, float("-inf")
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self.last < PROGRESS_INTERVAL_S and done < total:
-            return
-        self.last = now
-        MarginJob.objects.filter(id=self.job_id, status=Status.RUNNING).update(answers_done=done)
-        if MarginJob.objects.filter(id=self.job_id, cancel_requested=True).exists():
-            raise JobCancelled
-
-
-def _score(job: MarginJob, progress: _Progress) -> None:
-    """Score the answers not yet cached under the job's digest, a chunk at a time, storing each chunk."""
+def _score(job: MarginJob) -> dict[str, Any]:
+    """Score the answers not yet cached under the model's digest, a chunk at a time, storing each chunk; the job
+    succeeds with every answer done."""
+    from training.engine.digest import model_digest
     from training.engine.margin_logps import AnswerRow, answer_logps, load_scorer
+
+    job.model_digest = model_digest(job.base_model.path)
+    job_move(MarginJob, "progress", job_id=job.id, model_digest=job.model_digest)
 
     # The ids first: the stored chunks change what "not yet scored" selects, so it is read once, up front.
     pending = list(
@@ -132,9 +82,10 @@ def _score(job: MarginJob, progress: _Progress) -> None:
     )
     cached = paired_candidates(campaign_id=job.campaign_id).count() - len(pending)
     total = len(pending)
-    _apply("progress", job_id=job.id, answers_total=total, answers_cached=max(cached, 0), answers_done=0)
+    job_move(MarginJob, "progress", job_id=job.id, answers_total=total, answers_cached=max(cached, 0), answers_done=0)
     if not total:
-        return
+        return {"answers_done": 0}
+    progress = ProgressWriter(MarginJob, job_id=job.id, field="answers_done")
     model, tokenizer = load_scorer(job.base_model.path, device=DEVICE)
     done = 0
     ids = iter(pending)
@@ -149,42 +100,15 @@ def _score(job: MarginJob, progress: _Progress) -> None:
         )
         done += len(chunk)
         progress(done, total)
+    return {"answers_done": total}
 
 
 def margin_job_execute(*, job_id: int, worker: str = "") -> str | None:
     """Claim the job, score what is missing, record the end; returns the final status, or None if another delivery
     had it."""
-    if not _apply("claim", job_id=job_id, started_at=timezone.now(), worker=worker, error=""):
-        return None
-    from training.engine.digest import model_digest
-
-    job = MarginJob.objects.select_related("base_model").get(id=job_id)
-    try:
-        digest = model_digest(job.base_model.path)
-        _apply("progress", job_id=job.id, model_digest=digest)
-        job.model_digest = digest
-        _score(job, _Progress(job.id))
-    except JobCancelled:
-        _apply("stop", job_id=job.id, finished_at=timezone.now())
-        return Status.CANCELLED
-    except Exception as exc:  # kept on the job with its message; the task never retries
-        logger.exception("margin job %s failed", job.id)
-        _apply("fail", job_id=job.id, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}")
-        return Status.FAILED
-    job.refresh_from_db(fields=["answers_total"])
-    _apply("finish", job_id=job.id, finished_at=timezone.now(), answers_done=job.answers_total)
-    return MarginJob.objects.values_list("status", flat=True).get(id=job.id)
+    return job_execute(MarginJob.objects.select_related("base_model"), job_id=job_id, worker=worker, work=_score)
 
 
 def margin_jobs_mark_lost(*, now: datetime | None = None) -> int:
-    """Running jobs whose worker is no longer a live training worker are failed as "worker lost"; returns how many.
-
-    As for generation jobs, the worker's heartbeat (TrainingWorker.last_seen_at) says whether anyone still runs it.
-    """
-    now = now or timezone.now()
-    live = live_workers(now).values_list("name", flat=True)
-    lost = MarginJob.objects.filter(status=Status.RUNNING, started_at__lt=stale_cutoff(now)).exclude(worker__in=live)
-    return sum(
-        _apply("mark_lost", job_id=job_id, finished_at=now, error=JOB_WORKER_LOST.format(worker=worker or "?"))
-        for job_id, worker in lost.values_list("id", "worker")
-    )
+    """Running jobs whose worker is no longer a live training worker are failed as "worker lost"; returns how many."""
+    return jobs_mark_lost(MarginJob, message=JOB_WORKER_LOST, now=now)
