@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from training.services import generation, judge_jobs, lifecycle, margin_jobs
+from training.services import generation, judge_jobs, lifecycle, margin_jobs, sweep
 
 
 # Never retried and acknowledged on receipt (acks_late off): a run is delivered at most once, and the claim in
@@ -18,8 +18,7 @@ def train_run(self, run_id: int) -> str | None:
 # jobs) whose worker went silent as lost.
 @shared_task(name="training.tasks.sweep_lost_runs", ignore_result=True)
 def sweep_lost_runs() -> int:
-    lost = lifecycle.runs_mark_lost() + generation.generation_jobs_mark_lost()
-    return lost + judge_jobs.judge_jobs_mark_lost() + margin_jobs.margin_jobs_mark_lost()
+    return sweep.lost_work_mark()
 
 
 # Like train_run: at most once, never retried; the claim in generation_job_execute makes a duplicate do nothing.

@@ -204,4 +204,4 @@ def test_the_sweep_command_marks_lost_runs(run, settings):
     TrainingRun.objects.filter(id=run.id).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
     out = StringIO()
     call_command("sweep_lost_runs", stdout=out)
-    assert out.getvalue().strip() == "1 run(s) marked worker lost"
+    assert out.getvalue().strip() == "1 run(s) and job(s) marked worker lost"
