@@ -24,7 +24,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evaluation.rankings import Judgment, bradley_terry, rank  # noqa: E402
+from evaluation.pairwise import Judgment  # noqa: E402
+from evaluation.rankings import bradley_terry, rank  # noqa: E402
 
 LLMFAO = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-preferences" / "llmfao"
 OUTCOMES = {"left": "a", "right": "b", "tie": "tie"}

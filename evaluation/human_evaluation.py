@@ -19,7 +19,7 @@ from annotate.models import Comparison, Judgment
 from annotate.quality.agreement import krippendorff_alpha_long, percent_agreement
 from annotate.services.export_source import active_flags
 from annotate.sources import HUMAN_SOURCES, REVIEWER
-from evaluation import rankings, selectors
+from evaluation import pairwise, selectors, win_rates
 from evaluation.leaderboard import judgments_to_parity
 from evaluation.models import EvaluationCampaign
 from evaluation.selectors import model_key, model_label
@@ -80,8 +80,8 @@ class HumanEvaluation:
         return f"{reverse('evaluation:leaderboard')}?{self.leaderboard_query}"
 
 
-def _row(label: str, judgments: list[rankings.Judgment], run: str, baseline: str, resamples: int) -> WinRateRow:
-    result = rankings.win_rate(judgments, model=run, opponent=baseline, resamples=resamples, seed=SEED)
+def _row(label: str, judgments: list[pairwise.Judgment], run: str, baseline: str, resamples: int) -> WinRateRow:
+    result = win_rates.win_rate(judgments, model=run, opponent=baseline, resamples=resamples, seed=SEED)
     interval = (result.interval.low, result.interval.high) if result.interval else None
     return WinRateRow(
         label,

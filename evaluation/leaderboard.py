@@ -1,11 +1,10 @@
 """The leaderboard: every model of some campaigns ranked by Bradley–Terry, with win rates against a baseline.
 
 A read (a selector): judgments come from `selectors.judgments_load` (flagged reviewers' left out, as in exports),
-statistics from `rankings`. Ratings put the
-baseline at 1000 (without one, their mean); `win_rate` is each model's head-to-head rate against the baseline.
-When the maximum-likelihood ratings do not exist (a model that never won, groups that never met), the ratings are
-fit again with a small prior (`rankings` explains it) and the leaderboard says so in `note`: a lead still sees
-every model, and the reason the ratings are shrunk.
+statistics from `rankings` and `win_rates`. Ratings put the baseline at 1000 (without one, their mean); `win_rate` is
+each model's head-to-head rate against the baseline. When the maximum-likelihood ratings do not exist (a model that
+never won, groups that never met), the ratings are fit again with a small prior (`rankings` explains it) and the
+leaderboard says so in `note`: a lead still sees every model, and the reason the ratings are shrunk.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from annotate.models import Campaign
 from annotate.sources import sources_for
-from evaluation import rankings, selectors
+from evaluation import pairwise, rankings, selectors, win_rates
 from evaluation.selectors import model_key, model_label, model_of
 
 # Pseudo-ties per pair of models when the plain fit does not exist: small enough to keep the order, big enough to
@@ -106,8 +105,8 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _matrix(judgments: list[rankings.Judgment], order: list[str]) -> Matrix:
-    result = rankings.win_rate_matrix(judgments)
+def _matrix(judgments: list[pairwise.Judgment], order: list[str]) -> Matrix:
+    result = win_rates.win_rate_matrix(judgments)
     index = [result.models.index(key) for key in order]
     return Matrix(
         models=[model_label(key) for key in order],
@@ -116,7 +115,7 @@ def _matrix(judgments: list[rankings.Judgment], order: list[str]) -> Matrix:
     )
 
 
-def _ranking(judgments: list[rankings.Judgment], baseline: str | None) -> tuple[rankings.Ranking, str]:
+def _ranking(judgments: list[pairwise.Judgment], baseline: str | None) -> tuple[rankings.Ranking, str]:
     """The Arena-style ranking, refit with FALLBACK_PRIOR (and a note saying why) when the plain fit does not exist."""
     try:
         return rankings.rank(judgments, baseline=baseline, resamples=RESAMPLES, seed=SEED), ""
@@ -129,21 +128,21 @@ def _ranking(judgments: list[rankings.Judgment], baseline: str | None) -> tuple[
         return rankings.rank(judgments, baseline=baseline, prior=FALLBACK_PRIOR, resamples=RESAMPLES, seed=SEED), note
 
 
-def judgments_to_parity(result: rankings.WinRate) -> int | None:
+def judgments_to_parity(result: win_rates.WinRate) -> int | None:
     """While a win rate's interval still holds 0.5: about how many more judgments would exclude it (None otherwise,
     or when the rate is exactly 0.5)."""
     if result.interval is None or not result.interval.low <= 0.5 <= result.interval.high:
         return None
-    return rankings.judgments_to_separate(
+    return win_rates.judgments_to_separate(
         estimate_a=result.rate,
         interval_a=result.interval,
         estimate_b=0.5,
-        interval_b=rankings.Interval(0.5, 0.5),
+        interval_b=pairwise.Interval(0.5, 0.5),
         judgments=result.wins + result.losses + result.ties,
     )
 
 
-def _row(ranked: rankings.RankedModel, judgments: list[rankings.Judgment], baseline: str | None) -> ModelRow:
+def _row(ranked: rankings.RankedModel, judgments: list[pairwise.Judgment], baseline: str | None) -> ModelRow:
     name, version = model_of(ranked.model)
     row = ModelRow(
         model=name,
@@ -157,7 +156,7 @@ def _row(ranked: rankings.RankedModel, judgments: list[rankings.Judgment], basel
     )
     if baseline is None or ranked.model == baseline:
         return row
-    result = rankings.win_rate(judgments, model=ranked.model, opponent=baseline, resamples=RESAMPLES, seed=SEED)
+    result = win_rates.win_rate(judgments, model=ranked.model, opponent=baseline, resamples=RESAMPLES, seed=SEED)
     return replace(
         row,
         win_rate=result.rate,
@@ -178,11 +177,11 @@ def _with_next_separation(rows: list[ModelRow], judgments: int) -> list[ModelRow
     for row, below in itertools.zip_longest(rows, rows[1:]):
         needed = None
         if below is not None and row.rating_ci[0] <= below.rating_ci[1]:
-            needed = rankings.judgments_to_separate(
+            needed = win_rates.judgments_to_separate(
                 estimate_a=row.rating,
-                interval_a=rankings.Interval(*row.rating_ci),
+                interval_a=pairwise.Interval(*row.rating_ci),
                 estimate_b=below.rating,
-                interval_b=rankings.Interval(*below.rating_ci),
+                interval_b=pairwise.Interval(*below.rating_ci),
                 judgments=judgments,
             )
         separated.append(replace(row, judgments_to_separate_next=needed))
@@ -210,14 +209,14 @@ def leaderboard_get(
         locale=locale,
         tag=tag,
         judgments=len(loaded.judgments),
-        both_bad=sum(j.outcome == rankings.Outcome.BOTH_BAD for j in loaded.judgments),
+        both_bad=sum(j.outcome == pairwise.Outcome.BOTH_BAD for j in loaded.judgments),
         identical_ties=loaded.identical_ties,
         open_escalations=loaded.open_escalations,
         flagged_judgments=loaded.flagged_judgments,
         locales=loaded.locales,
         tags=loaded.tags,
     )
-    rated = [j for j in loaded.judgments if j.outcome != rankings.Outcome.BOTH_BAD]
+    rated = [j for j in loaded.judgments if j.outcome != pairwise.Outcome.BOTH_BAD]
     if not rated:
         board.note = "No judgments yet under these filters."
         return board

@@ -1,19 +1,10 @@
-"""Win rates, Bradley–Terry and Rao–Kupper rankings of models from pairwise judgments, with bootstrap intervals.
+"""Bradley–Terry and Rao–Kupper rankings of models from pairwise judgments, with bootstrap intervals on ratings.
 
-Pure numpy/scipy (no Django): judgments come in as `Judgment` dataclasses, results go out as dataclasses.
+Pure numpy/scipy (no Django): judgments come in as `pairwise.Judgment` dataclasses (ties half a win to each side,
+both-bad out, intervals bootstrapped over prompts: `pairwise` gives the conventions), results go out as dataclasses.
 
-Conventions (checked against evalica, the LLMFAO reference scores and the AlpacaEval leaderboard in the tests):
-
-- A judgment credits model_a with c = 1 (a better), 0 (b better) or 1/2 (tie), and model_b with 1 - c — ties count
-  half a win to each side, as in AlpacaEval and Chatbot Arena. `both_bad` says neither answer is acceptable, not
-  which is better: it is counted and reported apart and enters no rate and no fit. (Chatbot Arena folds "tie
-  (bothbad)" into ties; we keep it out so the win rate and the ranking read the same judgments.)
-- Intervals are percentile bootstrap intervals over *prompts*: all judgments of one prompt are resampled together,
-  since several reviewers judging the same pair, or several models answering the same prompt, are not independent.
-  Every bootstrap takes a seed and draws from its own `numpy.random.Generator`, so the same seed gives the same
-  interval.
-- Ratings are on the Elo scale of Chatbot Arena: 400 / ln 10 rating points per unit of log-strength, so a model
-  rated 400 points above another beats it with odds 10 : 1; the baseline sits at 1000 (without one, the mean).
+Ratings are on the Elo scale of Chatbot Arena: 400 / ln 10 rating points per unit of log-strength, so a model rated
+400 points above another beats it with odds 10 : 1; the baseline sits at 1000 (without one, the mean).
 
 The Bradley–Terry maximum-likelihood estimate exists only when, for every split of the models into two groups,
 each group got some credit (a win or a tie) against the other — equivalently, the directed graph with an edge
@@ -28,13 +19,13 @@ with the prior raised to `RESAMPLE_PRIOR` and counted in the result, so nothing 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
-from statistics import NormalDist
 
 import numpy as np
 from scipy.sparse.csgraph import connected_components
+
+from evaluation.pairwise import Interval, Judgment, bootstrap, encode, percentile_interval
 
 # Rating points per unit of natural-log strength: 400 points = a factor of 10 in strength (Chatbot Arena's scale).
 RATING_SCALE = 400 / math.log(10)
@@ -56,206 +47,6 @@ class RankingError(ValueError):
         super().__init__(message)
         self.problem = problem or message
         self.models = tuple(models)
-
-
-class Outcome(StrEnum):
-    """Which answer a judgment prefers."""
-
-    A = "a"
-    B = "b"
-    TIE = "tie"
-    BOTH_BAD = "both_bad"
-
-
-# Credit to model_a per outcome; model_b gets 1 - credit. The one place outcomes become numbers.
-_CREDIT_TO_A = {Outcome.A: 1.0, Outcome.B: 0.0, Outcome.TIE: 0.5}
-
-
-@dataclass(frozen=True, slots=True)
-class Judgment:
-    """One comparison of two models' answers to one prompt; `outcome` may be given as its string value ("a")."""
-
-    prompt_id: Hashable
-    model_a: str
-    model_b: str
-    outcome: Outcome
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "outcome", Outcome(self.outcome))
-        if self.model_a == self.model_b:
-            raise ValueError(f"prompt {self.prompt_id!r}: model_a and model_b are both {self.model_a!r}")
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A confidence interval (95% unless asked otherwise): bootstrap percentiles, or Wilson's where those collapse."""
-
-    low: float
-    high: float
-
-    @property
-    def width(self) -> float:
-        return self.high - self.low
-
-
-@dataclass(frozen=True)
-class _Encoded:
-    """Judgments as arrays: model indices, credit to the first model, prompt indices (both-bad ones dropped)."""
-
-    models: tuple[str, ...]
-    first: np.ndarray
-    second: np.ndarray
-    credit: np.ndarray
-    prompt: np.ndarray
-    n_prompts: int
-    both_bad: int
-
-    def credit_matrix(self, weights: np.ndarray | None = None) -> np.ndarray:
-        """(K, K) credit W[i, j] that model i got against model j; the judgments weighted by `weights`."""
-        k = len(self.models)
-        w = np.ones(len(self.credit)) if weights is None else weights
-        return (
-            np.bincount(self.first * k + self.second, w * self.credit, minlength=k * k)
-            + np.bincount(self.second * k + self.first, w * (1 - self.credit), minlength=k * k)
-        ).reshape(k, k)
-
-
-def _encode(judgments: Iterable[Judgment]) -> _Encoded:
-    judgments = list(judgments)
-    models = tuple(sorted({j.model_a for j in judgments} | {j.model_b for j in judgments}))
-    index = {model: i for i, model in enumerate(models)}
-    rated = [j for j in judgments if j.outcome != Outcome.BOTH_BAD]
-    prompts: dict[Hashable, int] = {}
-    return _Encoded(
-        models=models,
-        first=np.array([index[j.model_a] for j in rated], dtype=np.int64),
-        second=np.array([index[j.model_b] for j in rated], dtype=np.int64),
-        credit=np.array([_CREDIT_TO_A[j.outcome] for j in rated], dtype=np.float64),
-        prompt=np.array([prompts.setdefault(j.prompt_id, len(prompts)) for j in rated], dtype=np.int64),
-        n_prompts=len(prompts),
-        both_bad=len(judgments) - len(rated),
-    )
-
-
-def _bootstrap(
-    statistic: Callable[[np.ndarray], np.ndarray], n_prompts: int, *, resamples: int, seed: int
-) -> np.ndarray:
-    """(resamples, …) statistic of `resamples` draws of prompt multiplicities (prompts drawn with replacement)."""
-    rng = np.random.default_rng(seed)
-    return np.array(
-        [statistic(np.bincount(rng.integers(0, n_prompts, n_prompts), minlength=n_prompts)) for _ in range(resamples)]
-    )
-
-
-def _percentile_interval(samples: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    tail = 50 * (1 - confidence)
-    low, high = np.nanpercentile(samples, [tail, 100 - tail], axis=0)
-    return low, high
-
-
-# --- win rate ------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WinRate:
-    """Head-to-head result of `model` against `opponent`; `rate` is None when they never met (ties excluded)."""
-
-    model: str
-    opponent: str
-    wins: int
-    losses: int
-    ties: int
-    both_bad: int
-    rate: float | None
-    interval: Interval | None
-
-    @property
-    def judgments(self) -> int:
-        return self.wins + self.losses + self.ties + self.both_bad
-
-
-def win_rate(
-    judgments: Iterable[Judgment],
-    *,
-    model: str,
-    opponent: str,
-    resamples: int = 1000,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> WinRate:
-    """Win rate of `model` over `opponent`, ties counting half, with a bootstrap interval over prompts.
-
-        rate = (wins + ties / 2) / (wins + losses + ties)
-
-    Only judgments of this pair count; both-bad ones are reported apart and stay out of the rate. The interval
-    resamples the pair's prompts; a resample without any rated judgment (possible with very few prompts) is left
-    out of the percentiles. When every rated judgment gave the same credit (4 losses of 4, say) every resample
-    does too and the percentiles collapse to a point, claiming certainty that few judgments cannot give; the Wilson
-    score interval of those judgments stands in then (0 of 4 → 0% to 49%).
-    """
-    if model == opponent:
-        raise ValueError(f"opponent: {opponent!r} is the model itself")
-    pair = {model, opponent}
-    both = [j for j in judgments if {j.model_a, j.model_b} == pair]
-    data = _encode(both)
-    if not len(data.credit):
-        return WinRate(model, opponent, 0, 0, 0, data.both_bad, None, None)
-    # Credit is to each judgment's model_a; turn it into credit to `model` whichever side it was on.
-    mine = np.where(data.first == data.models.index(model), data.credit, 1 - data.credit)
-    wins, ties = int(np.sum(mine == 1)), int(np.sum(mine == 0.5))
-    credit = np.bincount(data.prompt, mine, minlength=data.n_prompts)
-    count = np.bincount(data.prompt, minlength=data.n_prompts).astype(np.float64)
-
-    def resampled_rate(multiplicity: np.ndarray) -> np.ndarray:
-        total = multiplicity @ count
-        return np.array(multiplicity @ credit / total if total else np.nan)
-
-    low, high = _percentile_interval(
-        _bootstrap(resampled_rate, data.n_prompts, resamples=resamples, seed=seed), confidence
-    )
-    if np.all(mine == mine[0]):
-        low, high = wilson_interval(float(mine[0]), len(mine), confidence)
-    return WinRate(
-        model=model,
-        opponent=opponent,
-        wins=wins,
-        losses=len(mine) - wins - ties,
-        ties=ties,
-        both_bad=data.both_bad,
-        rate=float(mine.sum() / len(mine)),
-        interval=Interval(float(low), float(high)),
-    )
-
-
-def wilson_interval(rate: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson's score interval for a proportion `rate` observed over `n` trials (Wilson 1927):
-
-    (p + z²/2n ± z·sqrt(p(1−p)/n + z²/4n²)) / (1 + z²/n),   z the normal quantile of the confidence
-    """
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    centre = rate + z * z / (2 * n)
-    spread = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n))
-    scale = 1 + z * z / n
-    return max(0.0, (centre - spread) / scale), min(1.0, (centre + spread) / scale)
-
-
-@dataclass(frozen=True)
-class WinRateMatrix:
-    """rates[i, j]: win rate of models[i] over models[j] (ties half, both-bad out); nan where they never met."""
-
-    models: tuple[str, ...]
-    rates: np.ndarray
-    counts: np.ndarray
-
-
-def win_rate_matrix(judgments: Iterable[Judgment]) -> WinRateMatrix:
-    """Every head-to-head win rate at once: rates = W / (W + Wᵀ), W[i, j] the credit of i against j."""
-    data = _encode(judgments)
-    credit = data.credit_matrix()
-    counts = credit + credit.T
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rates = np.where(counts > 0, credit / counts, np.nan)
-    return WinRateMatrix(models=data.models, rates=rates, counts=counts)
 
 
 # --- Bradley–Terry -------------------------------------------------------------------------------------------------
@@ -354,7 +145,7 @@ def bradley_terry(
 
     Raises RankingError when the scores do not exist (see the module docstring) and `prior` is 0.
     """
-    data = _encode(judgments)
+    data = encode(judgments)
     return _fit_bradley_terry(data.credit_matrix(), data.models, prior, tolerance, max_iterations)
 
 
@@ -408,7 +199,7 @@ def rank(
     anchors its ratings the same way (baseline at 1000, or their mean); the interval is the percentile interval of
     a model's rating over the resamples, so the baseline's own interval is [1000, 1000].
     """
-    data = _encode(judgments)
+    data = encode(judgments)
     fit = _fit_bradley_terry(data.credit_matrix(), data.models, prior, tolerance, MAX_ITERATIONS)
     anchor = None if baseline is None else _model_index(data.models, baseline)
     regularised = 0
@@ -424,8 +215,8 @@ def rank(
         scores, _ = _bradley_terry_mm(credit, fit.scores, tolerance=tolerance, max_iterations=MAX_ITERATIONS)
         return _ratings(scores, anchor)
 
-    low, high = _percentile_interval(
-        _bootstrap(resampled_ratings, data.n_prompts, resamples=resamples, seed=seed), confidence
+    low, high = percentile_interval(
+        bootstrap(resampled_ratings, data.n_prompts, resamples=resamples, seed=seed), confidence
     )
     ratings = _ratings(fit.scores, anchor)
     appearances = np.bincount(np.concatenate([data.first, data.second]), minlength=len(data.models))
@@ -480,7 +271,7 @@ def rao_kupper(
     The estimate exists only when the *wins* alone connect every split of the models both ways (ties do not
     suffice, unlike in `bradley_terry`); otherwise RankingError.
     """
-    data = _encode(judgments)
+    data = encode(judgments)
     decisive = data.credit != 0.5
     wins = data.credit_matrix(decisive.astype(np.float64))
     ties = 2 * data.credit_matrix((~decisive).astype(np.float64))
@@ -501,32 +292,3 @@ def rao_kupper(
             return RaoKupper(models=data.models, scores=updated, theta=theta_updated, iterations=iteration)
         scores, theta = updated, theta_updated
     raise RankingError(f"Rao–Kupper did not converge to {tolerance} in {max_iterations} iterations")
-
-
-# --- how many more judgments ---------------------------------------------------------------------------------------
-
-
-def judgments_to_separate(
-    *, estimate_a: float, interval_a: Interval, estimate_b: float, interval_b: Interval, judgments: int
-) -> int | None:
-    """How many judgments beyond `judgments` would make two overlapping intervals stop overlapping.
-
-    A rough planning figure, not a power analysis: it assumes the estimates stay where they are and each interval
-    shrinks like 1 / sqrt(n), the new judgments being spread like the old ones. With h_a, h_b the half-widths that
-    face each other (the higher estimate's lower half, the lower estimate's upper half) and gap = |a − b|:
-
-        (h_a + h_b) · sqrt(n / n') ≤ gap   ⇔   n' ≥ n · ((h_a + h_b) / gap)²
-
-    Returns 0 when the intervals are already apart and None when the estimates are equal (no n separates them).
-    For a win rate against parity pass estimate_b = 0.5 and interval_b = Interval(0.5, 0.5).
-    """
-    (high, high_interval), (low, low_interval) = sorted(
-        [(estimate_a, interval_a), (estimate_b, interval_b)], key=lambda pair: -pair[0]
-    )
-    if high_interval.low > low_interval.high:
-        return 0
-    gap = high - low
-    if gap <= 0:
-        return None
-    facing = (high - high_interval.low) + (low_interval.high - low)
-    return max(0, math.ceil(judgments * (facing / gap) ** 2) - judgments)

@@ -1,9 +1,9 @@
-"""What evaluation reads from annotate: campaigns, the models their candidates name, and judgments as rankings input.
+"""What evaluation reads from annotate: campaigns, the models their candidates name, and judgments for the statistics.
 
-A model is a candidate's (`model_name`, `model_version`). `rankings` wants one string per model, so each model gets
+A model is a candidate's (`model_name`, `model_version`). The statistics want one string per model, so each model gets
 a key (`model_key`) that the leaderboard turns back into its name and version.
 
-Judgments become `rankings.Judgment(prompt, model of candidate A, model of candidate B, outcome)`, with:
+Judgments become `pairwise.Judgment(prompt, model of candidate A, model of candidate B, outcome)`, with:
 
 - Identical answers: two models that gave the same answer to a prompt (same text once whitespace is collapsed) tie
   by construction. Each such (prompt, model, model, text) counts as exactly one tie, whatever the source asked for,
@@ -31,7 +31,7 @@ from django.db.models import QuerySet
 from annotate.models import Campaign, Candidate, EscalationResolution, Judgment, Outcome
 from annotate.services.export_source import active_flags
 from evaluation.models import EvaluationCampaign
-from evaluation.rankings import Judgment as RankedJudgment
+from evaluation.pairwise import Judgment as PairwiseJudgment
 
 _KEY_SEPARATOR = "\x1f"  # never in a model name or version typed by anyone
 _WHITESPACE = re.compile(r"\s+")
@@ -47,7 +47,7 @@ _JUDGMENT_FIELDS = (
 
 
 def model_key(name: str, version: str) -> str:
-    """The one string that names a model (name and version) inside rankings."""
+    """The one string that names a model (name and version) inside the statistics (`win_rates`, `rankings`)."""
     return f"{name}{_KEY_SEPARATOR}{version}"
 
 
@@ -102,9 +102,9 @@ def campaign_models(*, campaigns: Iterable[Campaign]) -> list[tuple[str, str]]:
 
 @dataclass
 class LoadedJudgments:
-    """Judgments ready for rankings, and what the filters could have been (the page's tabs)."""
+    """Judgments ready for the statistics, and what the filters could have been (the page's tabs)."""
 
-    judgments: list[RankedJudgment] = field(default_factory=list)
+    judgments: list[PairwiseJudgment] = field(default_factory=list)
     identical_ties: int = 0
     open_escalations: int = 0
     flagged_judgments: int = 0  # of reviewers a lead flagged: left out, as the export leaves them out
@@ -153,14 +153,14 @@ def _answers(
     return answers, chosen
 
 
-def _identical_ties(answers: Iterable[_Answer], chosen: set[int]) -> list[RankedJudgment]:
+def _identical_ties(answers: Iterable[_Answer], chosen: set[int]) -> list[PairwiseJudgment]:
     """One tie per (prompt, two models, answer) where two models gave the same normalised answer."""
     models_by_answer: dict[tuple[int, bytes], set[str]] = {}
     for answer in answers:
         if answer.prompt_id in chosen:
             models_by_answer.setdefault((answer.prompt_id, answer.digest), set()).add(answer.model)
     return [
-        RankedJudgment(prompt_id, a, b, "tie")
+        PairwiseJudgment(prompt_id, a, b, "tie")
         for (prompt_id, _), models in sorted(models_by_answer.items())
         for a, b in itertools.combinations(sorted(models), 2)
     ]
@@ -169,7 +169,7 @@ def _identical_ties(answers: Iterable[_Answer], chosen: set[int]) -> list[Ranked
 def judgments_load(
     *, campaigns: Sequence[Campaign], sources: Sequence[str], locale: str = "", tag: str = ""
 ) -> LoadedJudgments:
-    """The campaigns' judgments from `sources` on prompts of `locale` with `tag` (empty: any), as rankings input,
+    """The campaigns' judgments from `sources` on prompts of `locale` with `tag` (empty: any), for the statistics,
     plus one tie per identical answer (see the module docstring). Three reads: the candidates, the active flags,
     then the judgments."""
     loaded = LoadedJudgments()
@@ -203,7 +203,7 @@ def judgments_load(
         if a.model != b.model and a.digest != b.digest:  # identical answers are counted once below
             counted.append((comparison_id, a, b, outcome))
     loaded.judgments = [
-        RankedJudgment(a.prompt_id, a.model, b.model, outcome)
+        PairwiseJudgment(a.prompt_id, a.model, b.model, outcome)
         for comparison_id, a, b, outcome in counted
         if comparison_id not in discarded
     ]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.rankings import Judgment
+from evaluation.pairwise import Judgment
 from tests.evaluation.runs import adapter_run, data_dir, tiny_base_model, trained_snapshot  # noqa: F401 (fixtures)
 
 REAL_PREFERENCES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real-preferences"

@@ -12,14 +12,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from evaluation.rankings import (
-    RATING_SCALE,
-    Judgment,
-    RankingError,
-    bradley_terry,
-    rank,
-    rao_kupper,
-)
+from evaluation.pairwise import Judgment
+from evaluation.rankings import RATING_SCALE, RankingError, bradley_terry, rank, rao_kupper
 
 FAST = settings(max_examples=60, deadline=None)
 EVALICA_WINNERS = {"a": evalica.Winner.X, "b": evalica.Winner.Y, "tie": evalica.Winner.Draw}

@@ -5,14 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evaluation.rankings import (
-    Interval,
-    Judgment,
-    judgments_to_separate,
-    wilson_interval,
-    win_rate,
-    win_rate_matrix,
-)
+from evaluation.pairwise import Interval, Judgment
+from evaluation.win_rates import judgments_to_separate, wilson_interval, win_rate, win_rate_matrix
 
 
 def judgments_of(pairs: list[tuple[object, str, str, str]]) -> list[Judgment]:
