@@ -11,6 +11,7 @@ from annotate.models import Campaign
 from annotate.permissions import lead_required
 from evaluation import campaign_selectors as selectors
 from evaluation.campaign_serializers import EvaluationInput
+from evaluation.human_evaluation import human_evaluation_get
 from evaluation.services import DEFAULT_SETTINGS, TEST_SPLIT, EvaluationRejected, evaluation_campaign_create
 from training.generation_selectors import model_options
 from training.models import TrainingRun
@@ -64,4 +65,5 @@ def evaluate_run(request: HttpRequest, run_id: int) -> HttpResponse:
 def evaluation_detail(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     evaluation = selectors.evaluation_get(evaluation_id=evaluation_id)
     summary = selectors.evaluation_summary(evaluation=evaluation)
-    return render(request, "evaluation/detail.html", {"evaluation": evaluation, "summary": summary})
+    result = human_evaluation_get(evaluation=evaluation)
+    return render(request, "evaluation/detail.html", {"evaluation": evaluation, "summary": summary, "result": result})

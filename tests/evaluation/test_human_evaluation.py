@@ -247,3 +247,15 @@ def test_several_runs_against_one_baseline_line_up_on_the_leaderboard(evaluation
 
     rates = {row.label: row.win_rate for row in board.models}
     assert rates == {"tuned@run-1": pytest.approx(0.7), "tuned@run-2": pytest.approx(1 / 3), "base@v1": None}
+
+
+def test_the_evaluation_page_shows_the_win_rate_and_links_the_leaderboard(evaluation_campaign, client_for, lena):
+    from evaluation.models import EvaluationCampaign
+
+    run = evaluated_run(evaluation_campaign)
+    evaluation = EvaluationCampaign.objects.get(run=run)
+
+    html = client_for(lena).get(f"/evaluation/campaigns/{evaluation.id}/").content.decode()
+
+    assert "<strong>70.0%</strong>" in html and "3 won, 1 lost, 1 tied, 1 both bad" in html
+    assert "/evaluation/leaderboard?campaigns=eval-run" in html
