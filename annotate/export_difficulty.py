@@ -27,6 +27,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
+from annotate.text import folded
+
 MARGIN_UNITS = ("per_token", "sum")
 MAX_MARGIN_NATS = 10_000.0
 _DIGEST = re.compile(r"[0-9a-f]{1,64}")
@@ -165,13 +167,9 @@ def check_knobs(policy: Any) -> None:
         raise KnobError("max_margin_nats: choose a reference_model_digest (whose margins) first")
 
 
-def normalised(text: str) -> str:
-    """The text with whitespace runs collapsed to one space, trimmed, and case folded."""
-    return " ".join(text.split()).casefold()
-
-
 def near_duplicates(text_a: str, text_b: str) -> bool:
-    return normalised(text_a) == normalised(text_b)
+    """The same text once whitespace, case and Unicode compatibility forms are set aside (annotate/text.py)."""
+    return folded(text_a) == folded(text_b)
 
 
 def longer_won(chosen: str, rejected: str) -> bool:

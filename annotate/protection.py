@@ -14,12 +14,10 @@ Normalisation (`normalise_prompt`):
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-_WHITESPACE = re.compile(r"\s+")
+from annotate.text import folded
 
 
 def _message_text(messages: Sequence[Any]) -> str:
@@ -32,7 +30,7 @@ def _message_text(messages: Sequence[Any]) -> str:
 def normalise_prompt(text: str = "", messages: Sequence[Any] | None = None) -> str:
     """The prompt's normalised text: messages when given (a chat), else `text`."""
     raw = _message_text(messages) if messages else text or ""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", raw).casefold()).strip()
+    return folded(raw)
 
 
 def prompt_digest(text: str = "", messages: Sequence[Any] | None = None) -> str:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -30,11 +29,11 @@ from django.db.models import QuerySet
 
 from annotate.models import Campaign, Candidate, EscalationResolution, Judgment, Outcome
 from annotate.services.export_source import active_flags
+from annotate.text import collapsed
 from evaluation.models import EvaluationCampaign
 from evaluation.pairwise import Judgment as PairwiseJudgment
 
 _KEY_SEPARATOR = "\x1f"  # never in a model name or version typed by anyone
-_WHITESPACE = re.compile(r"\s+")
 _JUDGMENT_FIELDS = (
     "comparison_id",
     "comparison__campaign_id",
@@ -61,11 +60,6 @@ def model_label(key: str) -> str:
     """How a model is written for people and in `baseline=`: `name@version`, or `name` without a version."""
     name, version = model_of(key)
     return f"{name}@{version}" if version else name
-
-
-def normalised_answer(text: str) -> str:
-    """An answer as compared for identity: surrounding whitespace dropped, inner runs of whitespace made one space."""
-    return _WHITESPACE.sub(" ", text).strip()
 
 
 def tag_matches(tags: object, tag: str) -> bool:
@@ -148,7 +142,7 @@ def _answers(
             loaded.prompt_campaign[prompt_id] = campaign_id
             if (not locale or code == locale) and tag_matches(prompt_tags, tag):
                 chosen.add(prompt_id)
-        digest = hashlib.blake2b(normalised_answer(text).encode(), digest_size=16).digest()
+        digest = hashlib.blake2b(collapsed(text).encode(), digest_size=16).digest()
         answers[candidate_id] = _Answer(prompt_id, model_key(name, version), digest)
     return answers, chosen
 

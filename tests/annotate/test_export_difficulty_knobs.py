@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from annotate.export_difficulty import KNOBS, Histogram, cap_drop_count, near_duplicates, normalised
+from annotate.export_difficulty import KNOBS, Histogram, cap_drop_count, near_duplicates
 from annotate.export_policy import ExportPolicy, PolicyError
+from annotate.text import folded
 
 
 def _brute_force(longer: int, preferences: int, cap: float) -> int:
@@ -40,7 +41,7 @@ def test_histogram_bins_are_closed_below_and_open_above():
 
 
 def test_near_duplicates_ignore_whitespace_and_case_only():
-    assert normalised("  Hello\t\nWORLD  ") == "hello world"
+    assert folded("  Hello\t\nWORLD  ") == "hello world"
     assert near_duplicates("Straße ist", "STRASSE  ist")  # case folding, not just lower()
     assert not near_duplicates("Hello world.", "Hello world")
 

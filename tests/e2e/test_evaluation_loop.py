@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 
 from annotate.models import Assignment, Candidate, Judgment
+from annotate.text import collapsed
 from evaluation.models import EvaluationCampaign
-from evaluation.selectors import normalised_answer
 from tests.evaluation.runs import exported_snapshot, make_adapter_run
 from training.services import generation
 
@@ -37,7 +37,7 @@ def hand_count(campaign) -> Counter:
     # Identical answers of the two models to one prompt make no pair: each counts once as a tie.
     answers: dict[int, set[str]] = {}
     for candidate in Candidate.objects.filter(prompt__campaign=campaign):
-        answers.setdefault(candidate.prompt_id, set()).add(normalised_answer(candidate.text))
+        answers.setdefault(candidate.prompt_id, set()).add(collapsed(candidate.text))
     count["tie"] += sum(1 for texts in answers.values() if len(texts) == 1)
     return count
 

@@ -10,9 +10,9 @@ from collections import Counter
 import pytest
 
 from annotate.models import Assignment, Candidate, Judgment
+from annotate.text import collapsed
 from evaluation.human_evaluation import human_evaluation_get
 from evaluation.models import EvaluationCampaign
-from evaluation.selectors import normalised_answer
 from tests.training.worker import wait_for, worker_for
 from training.tasks import generate_candidates
 
@@ -67,7 +67,7 @@ def hand_count(judged: list[tuple[int, str]], evaluation: EvaluationCampaign) ->
     # Identical answers of the two models to one prompt make no pair: each counts once as a tie.
     by_prompt: dict[int, dict[str, str]] = {}
     for candidate in Candidate.objects.filter(prompt__campaign=evaluation.campaign):
-        by_prompt.setdefault(candidate.prompt_id, {})[candidate.model_name] = normalised_answer(candidate.text)
+        by_prompt.setdefault(candidate.prompt_id, {})[candidate.model_name] = collapsed(candidate.text)
     count["tie"] += sum(1 for answers in by_prompt.values() if len(answers) == 2 and len(set(answers.values())) == 1)
     return count
 
