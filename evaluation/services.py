@@ -9,6 +9,7 @@ import fills the campaign with blind, randomised pairs like any other.
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -87,32 +88,24 @@ def _slug_stem(run: TrainingRun) -> str:
     return slugify(f"{trained_on.slug if trained_on else 'run'}-evaluation")[:90]
 
 
-def _slug(run: TrainingRun) -> str:
-    """The first of stem, stem-2, stem-3… that no campaign holds now (another request may take it before we do)."""
-    stem = _slug_stem(run)
-    slug, n = stem, 1
-    while Campaign.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{stem}-{n}"
-    return slug
+def _taken_slugs(stem: str) -> set[str]:
+    return set(Campaign.objects.filter(slug__startswith=stem).values_list("slug", flat=True))
 
 
 def _campaign_create(run: TrainingRun, **fields: Any) -> Campaign:
-    """The evaluation's campaign under the first free slug. Two evaluations of the same run started at
-    once both see the same slug free; the one that loses the unique index tries the next suffix (each try in its own
+    """The evaluation's campaign under the first of stem, stem-2, stem-3… that is free. Two evaluations started at
+    once both read the same slug free; the one that loses the unique index goes on to the next (each try in its own
     savepoint, so the failed insert does not spoil the outer transaction)."""
-    slug = _slug(run)
     stem = _slug_stem(run)
-    n = int(slug.removeprefix(stem).lstrip("-") or 1)
-    for _ in range(SLUG_ATTEMPTS):
+    taken = _taken_slugs(stem)
+    free = (slug for n in itertools.count(1) if (slug := stem if n == 1 else f"{stem}-{n}") not in taken)
+    for slug in itertools.islice(free, SLUG_ATTEMPTS):
         try:
             with transaction.atomic():
                 return Campaign.objects.create(slug=slug, **fields)
         except IntegrityError:
             if not Campaign.objects.filter(slug=slug).exists():
                 raise  # another constraint failed: not a slug collision
-            n += 1
-            slug = f"{stem}-{n}"
     raise EvaluationRejected({"run": [f"could not find a free campaign slug after {stem!r}; try again"]})
 
 

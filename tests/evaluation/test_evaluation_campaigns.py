@@ -104,10 +104,10 @@ def test_reviewers_read_nothing_of_the_run_or_the_baseline_in_the_campaign(
 
 def test_an_evaluation_that_loses_the_race_for_a_slug_takes_the_next_one(adapter_run, tiny_base_model, monkeypatch):
     baseline = f"base:{tiny_base_model.id}"
-    taken = evaluation_services._slug(adapter_run)
+    taken = evaluation_services._slug_stem(adapter_run)
     # Another request created the campaign after this one found the slug free (and before its insert).
     CampaignFactory(slug=taken)
-    monkeypatch.setattr(evaluation_services, "_slug", lambda run: taken)
+    monkeypatch.setattr(evaluation_services, "_taken_slugs", lambda stem: set())
 
     evaluation = evaluate(adapter_run, baseline)
 
